@@ -1,0 +1,140 @@
+//! Turning words into one safe line of Rumor's shell (mvdan/sh, bash dialect).
+//!
+//! Every word, including command path words, prefixes and values, is wrapped in single quotes,
+//! and a `'` inside a word is written `'\''`. Inside single quotes the shell expands nothing:
+//! no `$VAR`, no `$(...)`, no backquotes, no globbing, no `#` comments. The only bytes that
+//! cannot be carried are NUL (the shell has no way to express it) and carriage returns, which
+//! the line reader may fold; both are rejected before anything is sent.
+
+use crate::error::{Error, Result};
+
+/// Rejects text that no quoting can carry to Rumor intact.
+pub fn check_word(what: &'static str, word: &str) -> Result<()> {
+    if let Some(bad) = word.chars().find(|c| *c == '\0' || *c == '\r') {
+        return Err(Error::InvalidName {
+            what,
+            value: shorten(word),
+            reason: if bad == '\0' {
+                "contains a NUL byte, which Rumor's shell cannot carry"
+            } else {
+                "contains a carriage return, which Rumor's line reader does not carry intact"
+            }
+            .into(),
+        });
+    }
+    Ok(())
+}
+
+/// Appends `word` to `line` as one single-quoted shell word (after a space if `line` is not
+/// empty). The caller has checked the word with [`check_word`].
+pub fn push_quoted(line: &mut String, word: &str) {
+    if !line.is_empty() {
+        line.push(' ');
+    }
+    line.reserve(word.len() + 2);
+    line.push('\'');
+    let mut rest = word;
+    while let Some(i) = rest.find('\'') {
+        line.push_str(&rest[..i]);
+        line.push_str("'\\''");
+        rest = &rest[i + 1..];
+    }
+    line.push_str(rest);
+    line.push('\'');
+}
+
+/// Quotes one word: `it's` becomes `'it'\''s'`.
+///
+/// ```
+/// assert_eq!(pyrum_core::quote::quote("it's $HOME"), r"'it'\''s $HOME'");
+/// ```
+pub fn quote(word: &str) -> String {
+    let mut s = String::new();
+    push_quoted(&mut s, word);
+    s
+}
+
+/// Actor names: non-empty, and a name must not end in `:` (Rumor reads up to the first `:` at the
+/// end of the word) or contain whitespace-only text.
+pub fn check_actor_name(name: &str) -> Result<()> {
+    let reason = if name.is_empty() {
+        Some("is empty; Rumor needs a non-empty actor name")
+    } else if name.ends_with(':') {
+        Some("ends with ':', which Rumor would read as part of the actor prefix")
+    } else if name.len() > 256 {
+        Some("is longer than 256 bytes")
+    } else if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        Some("may only use ASCII letters, digits, '-', '_' and '.'")
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(Error::InvalidName {
+            what: "actor name",
+            value: shorten(name),
+            reason: reason.into(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Call ids: non-empty ASCII letters, digits and `_`, not ending in `:`.
+pub fn check_call_id(id: &str) -> Result<()> {
+    if id.is_empty() || id.len() > 128 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Err(Error::InvalidName {
+            what: "call id",
+            value: shorten(id),
+            reason: "must be 1 to 128 ASCII letters, digits or '_'".into(),
+        });
+    }
+    Ok(())
+}
+
+pub(crate) fn shorten(s: &str) -> String {
+    if s.len() <= 80 {
+        return s.to_string();
+    }
+    let mut end = 77;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &s[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_every_special_character() {
+        assert_eq!(quote(""), "''");
+        assert_eq!(quote("a b"), "'a b'");
+        assert_eq!(quote("'"), r"''\'''");
+        assert_eq!(quote("$(touch x)`y`;&|#*"), "'$(touch x)`y`;&|#*'");
+        assert_eq!(quote("two\nlines"), "'two\nlines'");
+    }
+
+    #[test]
+    fn rejects_what_cannot_be_carried() {
+        assert!(check_word("argument", "a\0b").is_err());
+        assert!(check_word("argument", "a\rb").is_err());
+        assert!(check_word("argument", "a\nb 'c' $d").is_ok());
+    }
+
+    #[test]
+    fn validates_names_and_ids() {
+        assert!(check_actor_name("alice").is_ok());
+        assert!(check_actor_name("node-1.a_b").is_ok());
+        for bad in ["", "a:", "a b", "$x", "a'b"] {
+            assert!(check_actor_name(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_call_id("rs1x2").is_ok());
+        for bad in ["", "a:b", "a b", "a-b"] {
+            assert!(check_call_id(bad).is_err(), "{bad:?}");
+        }
+    }
+}
