@@ -1,1 +1,38 @@
-//! placeholder
+//! pyrum: drive [Rumor](https://github.com/protolambda/rumor) v0.3.6, the Eth2 networking
+//! shell, from Rust, with every command typed.
+//!
+//! ```no_run
+//! use pyrum::prelude::*;
+//!
+//! # async fn demo() -> pyrum::Result<()> {
+//! let rumor = Rumor::spawn().await?;               // finds Rumor, runs `rumor bare --level=trace`
+//! let (alice, bob) = (rumor.actor("alice")?, rumor.actor("bob")?);
+//! for actor in [&alice, &bob] {
+//!     actor.host().start().await?;
+//!     actor.host().listen().ip([127, 0, 0, 1]).tcp(0).await?;   // a u16: `.tcp("0")` does not compile
+//! }
+//! let bob_view = bob.host().view().await?;         // typed: `peer_id: PeerId`, `addr: Vec<Multiaddr>`
+//! alice.peer().connect(bob_view.addr[0].clone()).await?;
+//! let peers = alice.peer().list().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! - [`Rumor`] connects (subprocess, TCP, Unix socket, WebSocket); [`Rumor::actor`] names an actor.
+//! - [`Commands`](prelude::Commands) (from [`commands`], generated from `commands.toml`) puts
+//!   Rumor's command tree on an actor: each command is a builder with typed setters; awaiting
+//!   it returns a typed result, or, for long-running commands, the open call.
+//! - Errors are one [`Error`] enum: Rumor's own message for a failed command, one shared
+//!   `Disconnected` cause for every pending call when Rumor goes away.
+#![warn(missing_docs)]
+
+pub use pyrum_core::*;
+
+/// The generated, typed command tree (one module per route, one builder per command).
+pub use pyrum_commands as commands;
+
+/// What a scenario needs in scope: `use pyrum::prelude::*;`.
+pub mod prelude {
+    pub use pyrum_commands::Commands;
+    pub use pyrum_core::types::*;
+    pub use pyrum_core::{Actor, Call, Command, Error, Result, Rumor};
+}

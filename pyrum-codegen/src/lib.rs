@@ -1,1 +1,29 @@
-//! placeholder
+//! pyrum-codegen: reads `commands.toml`, the spec of Rumor's command tree, and generates
+//! pyrum's typed Rust bindings.
+//!
+//! The pipeline is [`Spec::load`] (parse and validate) → [`generate`] (tokens with syn and
+//! quote, formatted by prettyplease). `pyrum-commands/build.rs` runs it into `OUT_DIR`; the
+//! `pyrum-codegen` binary runs it by hand (`generate`, `check`, `list`).
+//!
+//! ```
+//! use pyrum_codegen::{generate, Settings, Spec};
+//! let spec = Spec::parse(r#"
+//!     rumor_version = "v0.3.6"
+//!     [[command]]
+//!     path = ["host", "view"]
+//!     [[command.result]]
+//!     key = "peer_id"
+//!     type = "peer_id"
+//! "#, "inline").unwrap();
+//! let code = generate(&spec, &Settings::default()).unwrap();
+//! assert!(code.contains("pub struct HostViewResult"));
+//! ```
+#![warn(missing_docs)]
+
+mod gen;
+mod list;
+mod spec;
+
+pub use gen::{generate, generate_tokens, Settings};
+pub use list::{list, Listed};
+pub use spec::{ArgDef, CommandDef, EnumDef, FlagDef, ResultDef, Spec, SpecError, When, TYPES};

@@ -38,9 +38,14 @@ impl Command {
         }
     }
 
-    /// Adds `--name=value`.
+    /// Sets `--name=value`, replacing an earlier value of the same flag.
     pub fn flag(mut self, name: &str, value: impl ToArg) -> Command {
-        self.words.push(format!("--{name}={}", value.to_arg()));
+        let word = format!("--{name}={}", value.to_arg());
+        let prefix = format!("--{name}=");
+        match self.words.iter().position(|w| w.starts_with(&prefix)) {
+            Some(i) => self.words[i] = word,
+            None => self.words.push(word),
+        }
         self
     }
 

@@ -13,6 +13,7 @@ use tokio::sync::{oneshot, Notify};
 use crate::client::Client;
 use crate::entry::{Entry, Marker};
 use crate::error::{Error, Result};
+use crate::types::FromField;
 
 /// What a call logged up to a point: the latest value of each key, and the entries.
 #[derive(Debug, Clone, Default)]
@@ -42,12 +43,57 @@ impl Output {
         })
     }
 
+    /// A field every run logs, read into `T`; a missing or malformed one is
+    /// [`Error::Protocol`] naming `call` and the key.
+    pub fn required<T: FromField>(&self, call: &str, key: &str) -> Result<T> {
+        match self.fields.get(key) {
+            Some(v) => read_field(call, key, v),
+            None => Err(Error::Protocol(format!(
+                "`{call}` did not log `{key}` (logged: {})",
+                self.fields.keys().cloned().collect::<Vec<_>>().join(", ")
+            ))),
+        }
+    }
+
+    /// A field some runs log (`null` counts as absent).
+    pub fn optional<T: FromField>(&self, call: &str, key: &str) -> Result<Option<T>> {
+        match self.fields.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => read_field(call, key, v).map(Some),
+        }
+    }
+
+    /// Every value of a field logged in several entries, in order.
+    pub fn repeated<T: FromField>(&self, call: &str, key: &str) -> Result<Vec<T>> {
+        self.all(key)
+            .into_iter()
+            .map(|v| read_field(call, key, v))
+            .collect()
+    }
+
+    /// The fields not in `known`: what a newer Rumor logs that the spec does not name.
+    pub fn extra(&self, known: &[&str]) -> Map<String, Value> {
+        self.fields
+            .iter()
+            .filter(|(k, _)| !known.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
     fn push(&mut self, entry: Arc<Entry>) {
         for (k, v) in &entry.fields {
             self.fields.insert(k.clone(), v.clone());
         }
         self.entries.push(entry);
     }
+}
+
+fn read_field<T: FromField>(call: &str, key: &str, value: &Value) -> Result<T> {
+    T::from_field(value).map_err(|e| {
+        Error::Protocol(format!(
+            "`{call}` logged `{key}` in an unexpected form: {e}"
+        ))
+    })
 }
 
 #[derive(Debug, Clone)]
@@ -478,17 +524,36 @@ impl Entries {
             .await
     }
 
-    /// The next value of the stream's key, read into `T`.
-    pub async fn next_value<T: DeserializeOwned>(&mut self) -> Option<Result<T>> {
+    /// The next value of the stream's key, read into `T`; `None` at the end, or for a stream
+    /// made with [`Call::entries`] (it has no key).
+    pub async fn next_value<T: FromField>(&mut self) -> Option<Result<T>> {
         let key = self.key.clone()?;
         let entry = match self.next().await? {
             Ok(e) => e,
             Err(e) => return Some(Err(e)),
         };
         let value = entry.fields.get(&key).cloned().unwrap_or(Value::Null);
-        Some(
-            serde_json::from_value(value)
-                .map_err(|e| Error::Protocol(format!("unexpected value of `{key}` ({e})"))),
-        )
+        Some(read_field(&self.state.display, &key, &value))
+    }
+
+    /// This stream as typed values of its key.
+    pub fn values<T: FromField>(self) -> Values<T> {
+        Values {
+            entries: self,
+            _type: std::marker::PhantomData,
+        }
+    }
+}
+
+/// The values of one key of a call, typed: what the generated `stream_<key>()` methods return.
+pub struct Values<T> {
+    entries: Entries,
+    _type: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: FromField> Values<T> {
+    /// The next value; `None` once the call is freed and everything was read.
+    pub async fn next(&mut self) -> Option<Result<T>> {
+        self.entries.next_value().await
     }
 }

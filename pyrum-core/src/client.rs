@@ -169,12 +169,14 @@ impl Client {
                 return;
             }
         };
+        // The call table stays locked while a call's state changes, so that a freed call is
+        // gone from it before its woken waiters can look (`finished()` then `pending_calls()`).
         if let Some(id) = &entry.call_id {
-            let state = self.calls.lock().unwrap().get(id).cloned();
-            match state {
+            let mut calls = self.calls.lock().unwrap();
+            match calls.get(id).cloned() {
                 Some(state) => {
                     if state.on_entry(entry) {
-                        self.calls.lock().unwrap().remove(&state.id);
+                        calls.remove(&state.id);
                     }
                 }
                 None => tracing::trace!(target: "pyrum::wire", "entry of unknown call {id}"),
@@ -183,10 +185,10 @@ impl Client {
         }
         if entry.msg == "failed" {
             if let Some((id, control, message)) = self.failed_call(&entry) {
-                let state = self.calls.lock().unwrap().get(&id).cloned();
-                if let Some(state) = state {
+                let mut calls = self.calls.lock().unwrap();
+                if let Some(state) = calls.get(&id).cloned() {
                     if state.on_failed(control.as_deref(), message) {
-                        self.calls.lock().unwrap().remove(&id);
+                        calls.remove(&id);
                     }
                     return;
                 }
@@ -316,6 +318,15 @@ impl Rumor {
             rumor: self.clone(),
             name: name.into(),
         })
+    }
+
+    /// Rumor's default actor of the session (`DEFAULT_ACTOR_ID`), which commands use when no
+    /// actor is named.
+    pub fn default_actor(&self) -> Actor {
+        Actor {
+            rumor: self.clone(),
+            name: "DEFAULT_ACTOR_ID".into(),
+        }
     }
 
     /// Entries that belong to no call of this client: session output (`echo`, `grab`,

@@ -111,10 +111,14 @@ impl Entry {
         } else if obj.contains_key("__success") {
             obj.remove("__success");
             Some(Marker::Success)
-        } else { obj.remove("__error").map(|e| Marker::Error(match e {
-                Value::String(s) => s,
-                other => other.to_string(),
-            })) };
+        } else {
+            obj.remove("__error").map(|e| {
+                Marker::Error(match e {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                })
+            })
+        };
         for key in ["msg", "time", "level"] {
             if let Some(v) = obj.remove(&format!("fields.{key}")) {
                 obj.insert(key.to_string(), v);

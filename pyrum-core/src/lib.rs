@@ -36,7 +36,7 @@ pub mod transport;
 pub mod types;
 
 pub use actor::{Actor, Command};
-pub use call::{Call, Entries, Output};
+pub use call::{Call, Entries, Output, Values};
 pub use client::{Config, Rumor, RumorBuilder};
 pub use entry::{Entry, Level, Marker};
 pub use error::{Error, Result};

@@ -422,3 +422,133 @@ mod tests {
         assert_eq!(flex.as_str(), "/ip4/1.2.3.4/tcp/1");
     }
 }
+
+/// A value that can be read from a result field.
+///
+/// Reading is lenient where Rumor is inconsistent: integers also parse from strings, hex from
+/// text with or without `0x`, durations from nanoseconds or Go syntax.
+pub trait FromField: Sized {
+    /// Reads the value, or says what was expected.
+    fn from_field(value: &serde_json::Value) -> Result<Self, String>;
+}
+
+fn expected(what: &str, value: &serde_json::Value) -> String {
+    format!("expected {what}, got {value}")
+}
+
+macro_rules! int_field {
+    ($($t:ty),*) => {$(
+        impl FromField for $t {
+            fn from_field(value: &serde_json::Value) -> Result<Self, String> {
+                match value {
+                    serde_json::Value::Number(n) => n
+                        .as_i64()
+                        .and_then(|v| <$t>::try_from(v).ok())
+                        .or_else(|| n.as_u64().and_then(|v| <$t>::try_from(v).ok()))
+                        .ok_or_else(|| expected(stringify!($t), value)),
+                    serde_json::Value::String(s) => s.parse().map_err(|_| expected(stringify!($t), value)),
+                    _ => Err(expected(stringify!($t), value)),
+                }
+            }
+        }
+    )*};
+}
+int_field!(u8, u16, u32, u64, i8, i16, i32, i64);
+
+impl FromField for f64 {
+    fn from_field(value: &serde_json::Value) -> Result<Self, String> {
+        value.as_f64().ok_or_else(|| expected("a number", value))
+    }
+}
+
+impl FromField for bool {
+    fn from_field(value: &serde_json::Value) -> Result<Self, String> {
+        match value {
+            serde_json::Value::Bool(b) => Ok(*b),
+            serde_json::Value::String(s) if s == "true" => Ok(true),
+            serde_json::Value::String(s) if s == "false" => Ok(false),
+            _ => Err(expected("a boolean", value)),
+        }
+    }
+}
+
+impl FromField for String {
+    fn from_field(value: &serde_json::Value) -> Result<Self, String> {
+        match value {
+            serde_json::Value::String(s) => Ok(s.clone()),
+            serde_json::Value::Null => Err(expected("text", value)),
+            other => Ok(other.to_string()),
+        }
+    }
+}
+
+impl FromField for serde_json::Value {
+    fn from_field(value: &serde_json::Value) -> Result<Self, String> {
+        Ok(value.clone())
+    }
+}
+
+impl FromField for Duration {
+    fn from_field(value: &serde_json::Value) -> Result<Self, String> {
+        match value {
+            serde_json::Value::Number(n) => n
+                .as_u64()
+                .map(Duration::from_nanos)
+                .or_else(|| n.as_i64().map(|_| Duration::ZERO))
+                .ok_or_else(|| expected("a duration in nanoseconds", value)),
+            _ => Err(expected("a duration in nanoseconds", value)),
+        }
+    }
+}
+
+impl FromField for IpAddr {
+    fn from_field(value: &serde_json::Value) -> Result<Self, String> {
+        value
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| expected("an IP address", value))
+    }
+}
+
+impl<T: FromField> FromField for Vec<T> {
+    /// A JSON array (or `null`, which Rumor logs for empty Go slices), or a comma-separated string.
+    fn from_field(value: &serde_json::Value) -> Result<Self, String> {
+        match value {
+            serde_json::Value::Array(items) => items.iter().map(T::from_field).collect(),
+            serde_json::Value::Null => Ok(Vec::new()),
+            serde_json::Value::String(s) if s.is_empty() => Ok(Vec::new()),
+            serde_json::Value::String(s) => s
+                .split(',')
+                .map(|p| T::from_field(&serde_json::Value::String(p.to_string())))
+                .collect(),
+            _ => Err(expected("a list", value)),
+        }
+    }
+}
+
+macro_rules! parsed_field {
+    ($($t:ty),*) => {$(
+        impl FromField for $t {
+            fn from_field(value: &serde_json::Value) -> Result<Self, String> {
+                let s = value.as_str().ok_or_else(|| expected(stringify!($t), value))?;
+                s.parse().map_err(|e: Error| e.to_string())
+            }
+        }
+    )*};
+}
+parsed_field!(HexBytes, Root, ForkDigest, Version, Attnets, NodeId, PrivKey);
+
+macro_rules! text_field {
+    ($($t:ident),*) => {$(
+        impl FromField for $t {
+            /// Taken as Rumor prints it.
+            fn from_field(value: &serde_json::Value) -> Result<Self, String> {
+                value
+                    .as_str()
+                    .map(|s| $t(s.to_string()))
+                    .ok_or_else(|| expected(stringify!($t), value))
+            }
+        }
+    )*};
+}
+text_field!(PeerId, Multiaddr, Enr, Enode, EnrOrEnode, FlexAddr, NodeIdFlex);

@@ -1,0 +1,123 @@
+//! Typed calls against the real Rumor v0.3.6: what the compiler checks also works at run time.
+
+use std::time::Duration;
+
+use pyrum::prelude::*;
+
+fn rumor_bin() -> std::path::PathBuf {
+    pyrum::find_rumor().unwrap_or_else(|e| panic!("these tests need the real Rumor: {e}"))
+}
+
+async fn spawn() -> Rumor {
+    Rumor::builder()
+        .rumor_bin(rumor_bin())
+        .spawn()
+        .await
+        .expect("rumor bare starts")
+}
+
+#[tokio::test]
+async fn host_start_listen_view_are_typed() -> pyrum::Result<()> {
+    let rumor = spawn().await;
+    let alice = rumor.actor("alice")?;
+    alice.host().start().await?;
+    let listen = alice.host().listen().ip([127, 0, 0, 1]).tcp(0).await?;
+    assert!(
+        listen.addr.as_str().starts_with("/ip4/127.0.0.1/tcp/"),
+        "{listen:?}"
+    );
+    let view = alice.host().view().await?;
+    assert!(
+        view.peer_id.as_str().starts_with("16Uiu2"),
+        "{:?}",
+        view.peer_id
+    );
+    assert_eq!(view.addr.len(), 1, "one listening address: {view:?}");
+    assert!(view.addr[0]
+        .as_str()
+        .ends_with(&format!("/p2p/{}", view.peer_id)));
+    assert!(view.enr.is_none(), "no `enr make` yet");
+    Ok(())
+}
+
+#[tokio::test]
+async fn enr_view_on_the_default_actor_is_typed() -> pyrum::Result<()> {
+    let rumor = spawn().await;
+    let alice = rumor.actor("alice")?;
+    alice.host().start().await?;
+    alice
+        .enr()
+        .make()
+        .ip([127, 0, 0, 1])
+        .tcp(9000)
+        .udp(9000)
+        .await?;
+    let view = alice.host().view().await?;
+    let enr = view.enr.expect("after `enr make`, host view shows the ENR");
+    let parsed = rumor.enr().view().enr(enr.clone()).await?;
+    assert_eq!(parsed.peer_id, view.peer_id, "{parsed:?}");
+    assert!(parsed.enode.as_str().starts_with("enode://"), "{parsed:?}");
+    assert!(
+        parsed.enode.as_str().contains("@127.0.0.1:9000"),
+        "{parsed:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn peers_connect_and_list() -> pyrum::Result<()> {
+    let rumor = spawn().await;
+    let (alice, bob) = (rumor.actor("alice")?, rumor.actor("bob")?);
+    for actor in [&alice, &bob] {
+        actor.host().start().await?;
+        actor.host().listen().ip([127, 0, 0, 1]).tcp(0).await?;
+    }
+    let bob_view = bob.host().view().await?;
+    let connected = alice.peer().connect(bob_view.addr[0].clone()).await?;
+    assert_eq!(connected.peer_id, bob_view.peer_id);
+    let list = alice.peer().list().await?;
+    assert_eq!(
+        list.peers,
+        serde_json::json!([bob_view.peer_id.as_str()]),
+        "{list:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn failing_command_carries_rumors_message() -> pyrum::Result<()> {
+    let rumor = spawn().await;
+    let alice = rumor.actor("alice")?;
+    let err = alice.host().view().await.unwrap_err();
+    match err {
+        Error::Command { call, message } => {
+            assert_eq!(call, "alice: host view");
+            assert!(message.contains("host start"), "{message}");
+        }
+        other => panic!("expected a Command error, got {other:?}"),
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn long_running_notify_streams_events_and_cancels() -> pyrum::Result<()> {
+    let rumor = spawn().await;
+    let (alice, bob) = (rumor.actor("alice")?, rumor.actor("bob")?);
+    for actor in [&alice, &bob] {
+        actor.host().start().await?;
+        actor.host().listen().ip([127, 0, 0, 1]).tcp(0).await?;
+    }
+    let notify = alice.host().notify().events(["all"]).send().await?;
+    notify.result().await?;
+    let bob_view = bob.host().view().await?;
+    alice.peer().connect(bob_view.addr[0].clone()).await?;
+    let mut events = notify.call().entries();
+    let first = tokio::time::timeout(Duration::from_secs(10), events.next())
+        .await
+        .expect("a notify event within 10 s")
+        .expect("stream open")?;
+    assert!(!first.fields.is_empty(), "{first:?}");
+    notify.cancel().await?;
+    assert!(notify.call().is_finished());
+    Ok(())
+}
