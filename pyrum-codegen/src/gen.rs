@@ -771,7 +771,11 @@ impl Gen<'_> {
     fn enum_def(&self, name: &str, def: &EnumDef) -> TokenStream {
         let core = &self.core;
         let ty = camel(&[name.to_string()], "");
-        let variants: Vec<Ident> = def.values.iter().map(|v| camel(std::slice::from_ref(v), "")).collect();
+        let variants: Vec<Ident> = def
+            .values
+            .iter()
+            .map(|v| camel(std::slice::from_ref(v), ""))
+            .collect();
         let values = &def.values;
         let doc = self.doc(&format!("{}{}", if def.help.is_empty() { format!("The `{name}` enum.") } else { def.help.clone() }, "\n\n`Unknown` carries a word this version of the bindings does not know (from a newer Rumor), and sends any word as given."));
         let vdocs = values.iter().map(|v| self.doc(&format!("`{v}`")));
@@ -858,8 +862,9 @@ impl Gen<'_> {
             "string_list" => quote!(Vec<String>),
             "json" => quote!(::serde_json::Value),
             other if self.spec.enums.contains_key(other) => {
+                // In scope everywhere: each generated module starts with `use super::*`.
                 let t = camel(&[other.to_string()], "");
-                quote!(crate::#t)
+                quote!(#t)
             }
             other => unreachable!("type {other} passed validation"),
         }

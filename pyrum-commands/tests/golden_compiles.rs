@@ -1,0 +1,80 @@
+//! The golden file of pyrum-codegen's small spec must compile against pyrum-core, and its API
+//! must have the shape the generator promises.
+#![allow(dead_code, missing_docs)]
+
+mod small {
+    include!("../../pyrum-codegen/tests/specs/small.rs");
+}
+
+use futures_util::SinkExt;
+use small::Commands;
+
+/// Type-checks typical calls without running them.
+fn shapes(
+    actor: pyrum_core::Actor,
+    peer: pyrum_core::types::PeerId,
+    addr: pyrum_core::types::Multiaddr,
+) {
+    let _listen: small::host::HostListen = actor.host().listen().ip([127, 0, 0, 1]).tcp(9000);
+    let _connect = actor
+        .peer()
+        .connect(addr)
+        .tag("bootnode")
+        .timeout(std::time::Duration::from_secs(5));
+    let _req = actor
+        .rpc()
+        .status()
+        .req()
+        .raw(peer, vec![0u8; 84])
+        .compression(small::Compression::Snappy)
+        .raw(true);
+    let _notify = actor.host().notify().events(["all"]);
+    let _list = actor.blocks().on("db1").list();
+    let _sleep = actor.sleep(std::time::Duration::from_secs(1));
+}
+
+#[test]
+fn commands_build_the_expected_lines() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let sink = futures_util::sink::drain::<String>().sink_map_err(|e| match e {});
+        let wire = pyrum_core::Wire::new("test", sink, futures_util::stream::pending());
+        let rumor = pyrum_core::Rumor::builder().connect(wire);
+        let alice = rumor.actor("alice").unwrap();
+        let listen = alice.host().listen().tcp(9000).tcp(9001);
+        assert_eq!(listen.command().words(), ["host", "listen", "--tcp=9001"]);
+        let on = alice.blocks().on("my db").list();
+        assert_eq!(on.command().words(), ["blocks", "on", "my db", "list"]);
+        let notify = alice.host().notify().events(["connection", "stream"]);
+        assert_eq!(
+            notify.command().words(),
+            ["host", "notify", "connection", "stream"]
+        );
+        let req = alice
+            .rpc()
+            .status()
+            .req()
+            .raw(
+                pyrum_core::types::PeerId::new("16Uiu2HAm").unwrap(),
+                vec![0x7b, 0],
+            )
+            .raw(true);
+        assert_eq!(
+            req.command().words(),
+            [
+                "rpc",
+                "status",
+                "req",
+                "raw",
+                "--peer-id=16Uiu2HAm",
+                "--data=7b00",
+                "--raw=true"
+            ]
+        );
+        let sleep = alice.sleep(std::time::Duration::from_millis(1500));
+        assert_eq!(sleep.command().words(), ["sleep", "--time=1500ms"]);
+    });
+}
