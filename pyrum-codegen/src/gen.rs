@@ -255,7 +255,11 @@ impl Gen<'_> {
             });
             let pass = req.iter().map(|a| {
                 let n = snake(&a.name);
-                quote!(#n)
+                if Self::converts(&a.ty) {
+                    quote!(#n.into())
+                } else {
+                    quote!(#n)
+                }
             });
             let doc = self.doc(&format!(
                 "`{}`: {}{}",
@@ -273,7 +277,7 @@ impl Gen<'_> {
                     )
                 }
             ));
-            let body = quote!(#builder::new(#actor, #names #(, #pass.into())*));
+            let body = quote!(#builder::new(#actor, #names #(, #pass)*));
             if in_trait {
                 quote! { #doc fn #method(&self #(, #params)*) -> #builder { #body } }
             } else {
@@ -462,7 +466,12 @@ impl Gen<'_> {
                     base
                 };
             let pty = self.param_type(ty);
-            let base = self.base_type(ty);
+            let value = if Self::converts(ty) {
+                let base = self.base_type(ty);
+                quote!(::std::convert::Into::<#base>::into(value))
+            } else {
+                quote!(value)
+            };
             let mut text = format!("Sets `--{name}` ({kind}, {ty}).");
             let mut block = help.trim().to_string();
             if let Some(d) = default {
@@ -473,7 +482,7 @@ impl Gen<'_> {
             setters.push(quote! {
                 #doc
                 pub fn #method(mut self, value: #pty) -> Self {
-                    self.command = self.command.flag(#name, ::std::convert::Into::<#base>::into(value));
+                    self.command = self.command.flag(#name, #value);
                     self
                 }
             });

@@ -42,7 +42,7 @@ enum Cmd {
     },
 }
 
-fn load(path: &PathBuf) -> Result<Spec, ExitCode> {
+fn load(path: &std::path::Path) -> Result<Spec, ExitCode> {
     Spec::load(path).map_err(|errors| {
         for e in &errors {
             eprintln!("error: {e}");

@@ -89,7 +89,7 @@ pub trait Commands {
     ///
     /// Required: `time`.
     fn sleep(&self, time: ::std::time::Duration) -> Sleep {
-        Sleep::new(self.commands_actor(), Vec::new(), time.into())
+        Sleep::new(self.commands_actor(), Vec::new(), time)
     }
 }
 impl Commands for ::pyrum_core::Actor {
@@ -165,9 +165,7 @@ pub mod host {
         /// (default 9000)
         /// ```
         pub fn tcp(mut self, value: u16) -> Self {
-            self.command = self
-                .command
-                .flag("tcp", ::std::convert::Into::<u16>::into(value));
+            self.command = self.command.flag("tcp", value);
             self
         }
         /// The untyped command line (before quoting), as it will be sent.
@@ -421,12 +419,7 @@ pub mod peer {
         /// (default 10s)
         /// ```
         pub fn timeout(mut self, value: ::std::time::Duration) -> Self {
-            self.command = self
-                .command
-                .flag(
-                    "timeout",
-                    ::std::convert::Into::<::std::time::Duration>::into(value),
-                );
+            self.command = self.command.flag("timeout", value);
             self
         }
         /// The untyped command line (before quoting), as it will be sent.
@@ -555,7 +548,7 @@ pub mod rpc {
                     RpcStatusReqRaw::new(
                         self.actor.clone(),
                         self.names.clone(),
-                        peer_id.into(),
+                        peer_id,
                         data.into(),
                     )
                 }
@@ -603,12 +596,7 @@ pub mod rpc {
                 /// (default snappy)
                 /// ```
                 pub fn compression(mut self, value: Compression) -> Self {
-                    self.command = self
-                        .command
-                        .flag(
-                            "compression",
-                            ::std::convert::Into::<Compression>::into(value),
-                        );
+                    self.command = self.command.flag("compression", value);
                     self
                 }
                 /// Sets `--raw` (flag, bool).
@@ -618,9 +606,7 @@ pub mod rpc {
                 /// (default false)
                 /// ```
                 pub fn raw(mut self, value: bool) -> Self {
-                    self.command = self
-                        .command
-                        .flag("raw", ::std::convert::Into::<bool>::into(value));
+                    self.command = self.command.flag("raw", value);
                     self
                 }
                 /// The untyped command line (before quoting), as it will be sent.
