@@ -125,4 +125,26 @@ impl Actor {
             .find_map(|e| e.fields.get("calls").and_then(|c| c.as_object()).cloned())
             .unwrap_or_default())
     }
+
+    /// Makes this actor the session's default (`me`): commands without an actor prefix, such as
+    /// those of an included script, run on it.
+    pub async fn make_default(&self) -> Result<()> {
+        self.rumor
+            .statement([format!("{}:", self.name), "me".into()])
+            .await?;
+        Ok(())
+    }
+
+    /// Runs a Rumor script file (`include`) in a sub-session with this actor as its default, and
+    /// returns the session entries it produced. Paths are relative to Rumor's working directory
+    /// (absolute paths are broken in Rumor v0.3.6).
+    pub async fn include(&self, path: &str) -> Result<Vec<Arc<crate::Entry>>> {
+        self.rumor
+            .statement([
+                format!("{}:", self.name),
+                "include".into(),
+                path.to_string(),
+            ])
+            .await
+    }
 }

@@ -408,6 +408,25 @@ impl Rumor {
         Ok(out)
     }
 
+    /// Reads a value Rumor stored from a call's log (`grab <name>`; names are
+    /// `<callid>_<field>`, e.g. the `peer_id` of call `c1` is `c1_peer_id`).
+    pub async fn grab(&self, name: &str) -> Result<Value> {
+        let out = self.statement(["grab", name]).await?;
+        let text: String = out.iter().filter_map(|e| e.str_field("stdout")).collect();
+        serde_json::from_str(text.trim()).map_err(|e| {
+            Error::Protocol(format!(
+                "`grab {name}` printed {text:?}, which is not JSON ({e})"
+            ))
+        })
+    }
+
+    /// Drops the log data Rumor stores for `grab` and `$variables`, except that of open calls
+    /// (`clear_log_data`).
+    pub async fn clear_log_data(&self) -> Result<()> {
+        self.statement(["clear_log_data"]).await?;
+        Ok(())
+    }
+
     /// Sends one line exactly as given. **Nothing is quoted**: Rumor's input is a shell, and
     /// this line can run any program on Rumor's machine. Only for trusted text.
     pub async fn send_raw_line(&self, line: &str) -> Result<()> {

@@ -1,0 +1,230 @@
+//! Helpers for tests against the real Rumor binary: find it, start `rumor serve`, connect.
+//!
+//! A missing Rumor is a failure, never a skip: [`rumor_bin`] panics with the finder's hint.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use pyrum_core::Rumor;
+use tokio::process::{Child, Command};
+
+/// How long a fresh `rumor serve` may take to accept connections.
+const START_LIMIT: Duration = Duration::from_secs(15);
+
+/// The four ways to reach Rumor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `rumor bare --level=trace` as a child process.
+    Subprocess,
+    /// `rumor serve --tcp`.
+    Tcp,
+    /// `rumor serve --ipc` (unix socket).
+    Unix,
+    /// `rumor serve --http --api-key`, websocket at `/ws`.
+    Websocket,
+}
+
+/// The Rumor binary; panics with the install hint when it is missing.
+pub fn rumor_bin() -> PathBuf {
+    match pyrum_core::find_rumor() {
+        Ok(bin) => bin,
+        Err(pyrum_core::Error::RumorNotFound { hint }) => {
+            panic!("Rumor is required for these tests: {hint}")
+        }
+        Err(e) => panic!("Rumor is required for these tests: {e}"),
+    }
+}
+
+/// A port that was free a moment ago (bind 127.0.0.1:0, read the port, release it).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("binding 127.0.0.1:0")
+        .local_addr()
+        .expect("local address")
+        .port()
+}
+
+/// A socket path no other test (or test process) uses.
+pub fn unique_socket_path() -> PathBuf {
+    static N: AtomicU64 = AtomicU64::new(0);
+    std::env::temp_dir().join(format!(
+        "pyrum-test-{}-{}.sock",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ))
+}
+
+/// A running `rumor serve`, SIGKILLed when dropped.
+pub struct Server {
+    child: Child,
+    /// `127.0.0.1:PORT` of the `--tcp` or `--http` listener.
+    pub addr: Option<String>,
+    /// Path of the `--ipc` socket.
+    pub socket: Option<PathBuf>,
+    /// The `--api-key` of the `--http` listener.
+    pub api_key: String,
+}
+
+impl Server {
+    /// Starts `rumor serve` for `kind` (not [`Kind::Subprocess`]) and waits until it accepts
+    /// connections.
+    pub async fn start(kind: Kind) -> Server {
+        let mut cmd = Command::new(rumor_bin());
+        cmd.arg("serve")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true);
+        let mut addr = None;
+        let mut socket = None;
+        let api_key = format!("key{}x{}", std::process::id(), free_port());
+        match kind {
+            Kind::Subprocess => panic!("the subprocess transport needs no server"),
+            Kind::Tcp => {
+                let a = format!("127.0.0.1:{}", free_port());
+                cmd.arg("--tcp").arg(&a);
+                addr = Some(a);
+            }
+            Kind::Unix => {
+                let p = unique_socket_path();
+                cmd.arg("--ipc").arg(&p);
+                socket = Some(p);
+            }
+            Kind::Websocket => {
+                let a = format!("127.0.0.1:{}", free_port());
+                cmd.arg("--http").arg(&a).arg("--api-key").arg(&api_key);
+                addr = Some(a);
+            }
+        }
+        let child = cmd.spawn().expect("starting rumor serve");
+        let mut server = Server {
+            child,
+            addr,
+            socket,
+            api_key,
+        };
+        server.wait_until_ready().await;
+        server
+    }
+
+    async fn wait_until_ready(&mut self) {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("polling rumor serve") {
+                panic!("rumor serve exited before accepting connections: {status}");
+            }
+            let ready = match (&self.addr, &self.socket) {
+                (Some(a), _) => tokio::net::TcpStream::connect(a.as_str()).await.is_ok(),
+                (None, Some(p)) => tokio::net::UnixStream::connect(p).await.is_ok(),
+                (None, None) => unreachable!(),
+            };
+            if ready {
+                return;
+            }
+            assert!(
+                started.elapsed() < START_LIMIT,
+                "rumor serve did not accept connections within {START_LIMIT:?} ({:?} {:?})",
+                self.addr,
+                self.socket
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// `ws://127.0.0.1:PORT/ws`.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws", self.addr.as_ref().expect("an --http server"))
+    }
+
+    /// SIGKILLs the server now; returns when the signal was sent.
+    pub fn kill(&mut self) -> Instant {
+        self.child.start_kill().expect("SIGKILL rumor serve");
+        Instant::now()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+        if let Some(p) = &self.socket {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+/// A connection to Rumor, and the server behind it (none for the subprocess).
+pub struct Connected {
+    /// The client.
+    pub rumor: Rumor,
+    /// The server (killed on drop).
+    pub server: Option<Server>,
+    /// How it is connected.
+    pub kind: Kind,
+}
+
+impl Connected {
+    /// SIGKILLs Rumor: the server, or for the subprocess the raw line `kill -9 $$` (`$$` is
+    /// Rumor's own pid in its shell). Returns the moment the kill was issued.
+    pub async fn kill_rumor(&mut self) -> Instant {
+        match (self.kind, &mut self.server) {
+            (Kind::Subprocess, _) => {
+                let at = Instant::now();
+                self.rumor
+                    .send_raw_line("kill -9 $$")
+                    .await
+                    .expect("sending kill -9 $$");
+                at
+            }
+            (_, Some(server)) => server.kill(),
+            (kind, None) => unreachable!("{kind:?} runs on a server"),
+        }
+    }
+}
+
+/// Starts what `kind` needs and returns a connected client.
+pub async fn connect(kind: Kind) -> Connected {
+    let builder = Rumor::builder();
+    let (rumor, server) = match kind {
+        Kind::Subprocess => (
+            builder
+                .rumor_bin(rumor_bin())
+                .spawn()
+                .await
+                .expect("spawning rumor bare"),
+            None,
+        ),
+        Kind::Tcp => {
+            let server = Server::start(kind).await;
+            let addr = server.addr.clone().unwrap();
+            let rumor = builder
+                .connect_tcp(&addr)
+                .await
+                .expect("connecting over tcp");
+            (rumor, Some(server))
+        }
+        Kind::Unix => {
+            let server = Server::start(kind).await;
+            let path = server.socket.clone().unwrap();
+            let rumor = builder
+                .connect_unix(&path)
+                .await
+                .expect("connecting over the unix socket");
+            (rumor, Some(server))
+        }
+        Kind::Websocket => {
+            let server = Server::start(kind).await;
+            let rumor = builder
+                .connect_ws(&server.ws_url(), &server.api_key)
+                .await
+                .expect("connecting over websocket");
+            (rumor, Some(server))
+        }
+    };
+    Connected {
+        rumor,
+        server,
+        kind,
+    }
+}
