@@ -121,3 +121,26 @@ async fn long_running_notify_streams_events_and_cancels() -> pyrum::Result<()> {
     assert!(notify.call().is_finished());
     Ok(())
 }
+
+#[tokio::test]
+async fn session_builtins_grab_calls_kill() -> pyrum::Result<()> {
+    let rumor = spawn().await;
+    let alice = rumor.actor("alice")?;
+    alice.host().start().await?;
+    let view = alice.host().view().send().await?;
+    let result = view.result().await?;
+    // Rumor stores every logged field as `<call id>_<key>`.
+    let grabbed = rumor.grab(&format!("{}_peer_id", view.call().id())).await?;
+    assert_eq!(grabbed, serde_json::json!(result.peer_id.as_str()));
+    assert!(matches!(rumor.grab("no_such_value").await, Err(Error::Command { .. })));
+
+    let notify = alice.host().notify().events(["all"]).await?;
+    let open = alice.calls().await?;
+    assert!(open.contains_key(notify.call().id()), "{open:?}");
+
+    alice.kill().await?;
+    notify.finished().await?; // killing the actor ends its calls
+    let err = alice.host().view().await.unwrap_err();
+    assert!(matches!(err, Error::Command { .. }), "a fresh actor has no host: {err:?}");
+    Ok(())
+}
