@@ -921,5 +921,18 @@ impl Gen<'_> {
 fn first_line(help: &str) -> String {
     let line = help.lines().next().unwrap_or("").trim();
     // Keep the summary plain text: no HTML-like tags, no markdown code.
-    line.replace('<', "‹").replace('>', "›").replace('`', "'")
+    let mut out = String::with_capacity(line.len());
+    for c in line.chars() {
+        match c {
+            '<' => out.push('‹'),
+            '>' => out.push('›'),
+            '`' => out.push('\''),
+            '[' | ']' | '*' | '_' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
