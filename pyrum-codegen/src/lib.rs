@@ -3,7 +3,8 @@
 //!
 //! The pipeline is [`Spec::load`] (parse and validate) → [`generate`] (tokens with syn and
 //! quote, formatted by prettyplease). `pyrum-commands/build.rs` runs it into `OUT_DIR`; the
-//! `pyrum-codegen` binary runs it by hand (`generate`, `check`, `list`).
+//! `pyrum-codegen` binary runs it by hand (`generate`, `check`, `list`), and `scan` compares
+//! the spec with a live Rumor binary's `help` tree (see [`scan()`]).
 //!
 //! ```
 //! use pyrum_codegen::{generate, Settings, Spec};
@@ -22,8 +23,15 @@
 
 mod gen;
 mod list;
+mod scan;
 mod spec;
 
 pub use gen::{generate, generate_tokens, Settings};
 pub use list::{list, Listed};
+pub use scan::{
+    compare, genesis_state_ssz, known_routes, parse_usage, pflag_type_of, render_spec, scan,
+    spec_type_of, update_spec, Diff, Drift, KnownExtra, KnownRoutes, ScanError, Scanned,
+    ScannedCommand, Update, Usage, UsageArg, UsageFlag, UsageSub, ENUM_PFLAG_TYPES, KNOWN_ROUTES,
+    PFLAG_TYPES, SCAN_NAME, SETUP,
+};
 pub use spec::{ArgDef, CommandDef, EnumDef, FlagDef, ResultDef, Spec, SpecError, When, TYPES};

@@ -1,10 +1,10 @@
 //! `pyrum-codegen`: generate, check and list pyrum's bindings from `commands.toml`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use pyrum_codegen::{generate, list, Settings, Spec};
+use pyrum_codegen::{compare, generate, list, render_spec, scan, update_spec, Settings, Spec};
 
 /// Generate, check and list pyrum's typed bindings from commands.toml.
 #[derive(Parser)]
@@ -39,6 +39,25 @@ enum Cmd {
         /// Print a JSON array: {"path", "args", "flags", "long_running", "steppable", "results"}.
         #[arg(long)]
         json: bool,
+    },
+    /// Compare the spec with a live Rumor binary's `help` tree; exit 1 on drift.
+    ///
+    /// Starts `BINARY bare --level=trace`, creates the state routes need (host, ENR, peerstore,
+    /// blocks/states DBs, a chain), asks `help` of every route and leaf, and prints what
+    /// differs: commands added or removed; positionals and flags added, removed, or with
+    /// another type, default or help. With --write the spec is updated in place instead
+    /// (results, long_running, steppable, notes and variadic positionals are kept; new commands
+    /// get `review = true`) and the exit code is 0.
+    Scan {
+        /// The Rumor binary.
+        #[arg(long, value_name = "BINARY")]
+        rumor: PathBuf,
+        /// The spec.
+        #[arg(long, default_value = "commands.toml")]
+        spec: PathBuf,
+        /// Update the spec in place.
+        #[arg(long)]
+        write: bool,
     },
 }
 
@@ -86,6 +105,11 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
                 println!("{review} command(s) are marked `review = true`: fill in their results and long_running, then remove the mark");
             }
         }
+        Cmd::Scan {
+            rumor,
+            spec: path,
+            write,
+        } => return run_scan(&rumor, &path, write),
         Cmd::List { spec, json } => {
             let spec = load(&spec)?;
             let listed = list(&spec);
@@ -116,6 +140,60 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// `scan`: 0 without drift (or after --write), 1 on drift, 2 when the scan cannot run.
+fn run_scan(rumor: &Path, path: &Path, write: bool) -> Result<(), ExitCode> {
+    let fail = |msg: String| {
+        eprintln!("error: {msg}");
+        ExitCode::from(2)
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| fail(format!("cannot read {}: {e}", path.display())))?;
+    let spec = Spec::parse(&text, &path.display().to_string()).map_err(|errors| {
+        for e in &errors {
+            eprintln!("error: {e}");
+        }
+        ExitCode::from(2)
+    })?;
+    let scanned = scan(rumor, &spec.rumor_version).map_err(|e| fail(e.to_string()))?;
+    let diff = compare(&spec, &scanned);
+    print!("{diff}");
+    let summary = format!(
+        "{} leaf commands in the binary, {} in {} ({} help calls in {:.2}s, known routes of Rumor {})",
+        scanned.commands.len(),
+        spec.commands.len(),
+        path.display(),
+        scanned.calls,
+        scanned.elapsed.as_secs_f64(),
+        scanned.known_version
+    );
+    if diff.is_empty() {
+        println!("no drift: {summary}");
+        return Ok(());
+    }
+    println!("{} difference(s): {summary}", diff.drifts.len());
+    if !write {
+        println!("run with --write to update {}", path.display());
+        return Err(ExitCode::from(1));
+    }
+    let (new, up) = update_spec(&spec, &scanned);
+    let out = render_spec(&text, &spec, &new).map_err(fail)?;
+    std::fs::write(path, out).map_err(|e| fail(format!("cannot write {}: {e}", path.display())))?;
+    println!(
+        "updated {}: {} command(s) changed, {} added (marked `review = true`), {} removed",
+        path.display(),
+        up.changed.len(),
+        up.added.len(),
+        up.removed.len()
+    );
+    if !up.unknown_types.is_empty() {
+        println!(
+            "pflag type(s) without a row in PFLAG_TYPES, written as `string` (commands marked for review): {}",
+            up.unknown_types.join(", ")
+        );
     }
     Ok(())
 }
