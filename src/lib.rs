@@ -21,6 +21,10 @@
 //! - [`Commands`](prelude::Commands) (from [`commands`], generated from `commands.toml`) puts
 //!   Rumor's command tree on an actor: each command is a builder with typed setters; awaiting
 //!   it returns a typed result, or, for long-running commands, the open call.
+//! - [`rpc`] turns the steppable `rpc <method> req raw` / `listen` calls into one-call requests
+//!   ([`rpc::RequestExt::response`]) and typed incoming requests
+//!   ([`rpc::ListenExt::next_request`]); [`ssz`] (feature `ssz`, default) has the typed
+//!   Status, Ping, MetaData and Goodbye payloads.
 //! - Errors are one [`Error`] enum: Rumor's own message for a failed command, one shared
 //!   `Disconnected` cause for every pending call when Rumor goes away.
 #![warn(missing_docs)]
@@ -30,8 +34,13 @@ pub use pyrum_core::*;
 /// The generated, typed command tree (one module per route, one builder per command).
 pub use pyrum_commands as commands;
 
+pub mod rpc;
+#[cfg(feature = "ssz")]
+pub mod ssz;
+
 /// What a scenario needs in scope: `use pyrum::prelude::*;`.
 pub mod prelude {
+    pub use crate::rpc::{ListenExt, Payload, RequestExt};
     pub use pyrum_commands::Commands;
     pub use pyrum_core::types::*;
     pub use pyrum_core::{Actor, Call, Command, Error, Result, Rumor};

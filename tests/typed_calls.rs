@@ -132,7 +132,10 @@ async fn session_builtins_grab_calls_kill() -> pyrum::Result<()> {
     // Rumor stores every logged field as `<call id>_<key>`.
     let grabbed = rumor.grab(&format!("{}_peer_id", view.call().id())).await?;
     assert_eq!(grabbed, serde_json::json!(result.peer_id.as_str()));
-    assert!(matches!(rumor.grab("no_such_value").await, Err(Error::Command { .. })));
+    assert!(matches!(
+        rumor.grab("no_such_value").await,
+        Err(Error::Command { .. })
+    ));
 
     let notify = alice.host().notify().events(["all"]).await?;
     let open = alice.calls().await?;
@@ -141,6 +144,9 @@ async fn session_builtins_grab_calls_kill() -> pyrum::Result<()> {
     alice.kill().await?;
     notify.finished().await?; // killing the actor ends its calls
     let err = alice.host().view().await.unwrap_err();
-    assert!(matches!(err, Error::Command { .. }), "a fresh actor has no host: {err:?}");
+    assert!(
+        matches!(err, Error::Command { .. }),
+        "a fresh actor has no host: {err:?}"
+    );
     Ok(())
 }

@@ -80,12 +80,19 @@ impl Output {
             .collect()
     }
 
-    fn push(&mut self, entry: Arc<Entry>) {
+    /// Merges the entry's fields; keeps the entry itself only while fewer than `max` are kept.
+    fn push_bounded(&mut self, entry: Arc<Entry>, max: usize) {
         for (k, v) in &entry.fields {
             self.fields.insert(k.clone(), v.clone());
         }
-        self.entries.push(entry);
+        if self.entries.len() < max {
+            self.entries.push(entry);
+        }
     }
+}
+
+fn step_ran_then_failed(message: &str) -> bool {
+    message.contains("step failed: ") && !message.contains("step failed: step request stopped")
 }
 
 fn read_field<T: FromField>(call: &str, key: &str, value: &Value) -> Result<T> {
@@ -163,12 +170,14 @@ impl CallState {
         let freed = match &entry.marker {
             None => {
                 let entry = Arc::new(entry);
+                // Setup and step outputs keep at most `capacity` entries each (the fields still
+                // take the latest values): a long-running call that is never stepped must not
+                // collect its whole background output here.
+                let capacity = self.capacity;
                 if matches!(inner.phase, Phase::Pending) {
-                    if inner.setup.entries.len() < self.capacity {
-                        inner.setup.push(entry.clone());
-                    }
+                    inner.setup.push_bounded(entry.clone(), capacity);
                 } else {
-                    inner.step.push(entry.clone());
+                    inner.step.push_bounded(entry.clone(), capacity);
                 }
                 if inner.buffer.len() == self.capacity {
                     inner.buffer.pop_front();
@@ -213,6 +222,11 @@ impl CallState {
         let mut inner = self.inner.lock().unwrap();
         let mut finished = false;
         match control {
+            // `step failed: X` (X other than `step request stopped`) means a step ran, logged
+            // `__step` (which already answered its waiter with what the step logged), and then
+            // returned an error, e.g. a response chunk with a non-zero result code. It belongs
+            // to that finished step, not to a `next` still waiting.
+            Some("next") if step_ran_then_failed(&message) => {}
             Some("next") => {
                 if let Some(w) = inner.step_waiters.pop_front() {
                     let _ = w.tx.send(Err(Error::Command {
@@ -314,6 +328,7 @@ pub struct Call {
     pub(crate) state: Arc<CallState>,
     pub(crate) client: Arc<Client>,
     pub(crate) guard: Arc<DropGuard>,
+    pub(crate) actor: Arc<str>,
 }
 
 impl Clone for Call {
@@ -322,6 +337,7 @@ impl Clone for Call {
             state: self.state.clone(),
             client: self.client.clone(),
             guard: self.guard.clone(),
+            actor: self.actor.clone(),
         }
     }
 }
@@ -355,6 +371,23 @@ impl Call {
     /// The call id Rumor knows this call by.
     pub fn id(&self) -> &str {
         &self.state.id
+    }
+
+    /// The actor this call runs on (for follow-up commands, e.g. answering a request).
+    ///
+    /// ```no_run
+    /// # async fn demo(call: pyrum_core::Call) -> pyrum_core::Result<()> {
+    /// let alice = call.actor();
+    /// alice.call(pyrum_core::Command::new(["host", "view"])).await?.setup().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn actor(&self) -> crate::Actor {
+        crate::Actor {
+            rumor: crate::Rumor {
+                client: self.client.clone(),
+            },
+            name: self.actor.clone(),
+        }
     }
 
     /// Waits for setup: Ok with everything logged before `__success`, or the command's error.
@@ -409,6 +442,11 @@ impl Call {
 
     /// Takes one step (`next`): waits until the call offers a step and Rumor has run it, then
     /// returns what the step logged. `timeout` bounds the wait inside Rumor.
+    ///
+    /// A step that ran but whose own work failed (an rpc chunk with a non-zero result code, for
+    /// one) is still Ok here, with what it logged (`result_code`, `msg`): Rumor reports that
+    /// failure only after the step's `__step` marker. Errors are for steps that never ran
+    /// (timeout, no remaining steps, call over).
     pub async fn next(&self, timeout: Option<Duration>) -> Result<Output> {
         let (tx, rx) = oneshot::channel();
         {

@@ -150,6 +150,7 @@ impl Client {
             }),
             state,
             client: self.clone(),
+            actor: actor.into(),
         })
     }
 
@@ -197,6 +198,22 @@ impl Client {
         if entry.msg == "lookup!"
             || (entry.msg.starts_with("Started ") && entry.fields.contains_key("args"))
         {
+            return;
+        }
+        if entry.msg == "failed to run input" {
+            // Rumor's shell parser gave up (a syntax error, only possible through
+            // `send_raw_line`, or a broken input stream): this session reads no more input. Bare
+            // mode exits; a `rumor serve` session keeps the connection open but never answers
+            // again (rumor-protocol §2.1), so end it here instead of letting calls hang.
+            let why = entry
+                .str_field("error")
+                .unwrap_or("no error given")
+                .to_string();
+            self.publish(Arc::new(entry));
+            self.close(Error::disconnected(format!(
+                "{}: Rumor stopped reading input (failed to run input: {why})",
+                self.name
+            )));
             return;
         }
         self.publish(Arc::new(entry));
@@ -482,6 +499,7 @@ impl Rumor {
 pub struct RumorBuilder {
     config: Config,
     rumor_bin: Option<PathBuf>,
+    record: Option<PathBuf>,
 }
 
 impl RumorBuilder {
@@ -508,6 +526,13 @@ impl RumorBuilder {
     /// The Rumor binary for [`spawn`](Self::spawn) (default: [`find_rumor`](crate::find_rumor)).
     pub fn rumor_bin(mut self, path: impl Into<PathBuf>) -> Self {
         self.rumor_bin = Some(path.into());
+        self
+    }
+
+    /// Records the connection to a transcript at `path` (see [`record`](crate::record); the
+    /// environment variable `PYRUM_RECORD` does the same for every connection).
+    pub fn record_to(mut self, path: impl Into<PathBuf>) -> Self {
+        self.record = Some(path.into());
         self
     }
 
@@ -540,6 +565,8 @@ impl RumorBuilder {
     /// Runs the client on any [`Wire`] (a custom transport, a fake Rumor in tests).
     /// Must be called inside a tokio runtime.
     pub fn connect(self, wire: Wire) -> Rumor {
+        let id_prefix = id_prefix();
+        let wire = crate::record::for_connection(wire, self.record.as_deref(), &id_prefix);
         let (out_tx, mut out_rx) = mpsc::channel::<String>(self.config.send_queue.max(1));
         let (session_tx, _) = broadcast::channel(self.config.session_buffer.max(1));
         let client = Arc::new(Client {
@@ -549,7 +576,7 @@ impl RumorBuilder {
             calls: Mutex::new(HashMap::new()),
             closed: OnceLock::new(),
             closed_notify: tokio::sync::Notify::new(),
-            id_prefix: id_prefix(),
+            id_prefix,
             next_id: AtomicU64::new(1),
             session: Mutex::new(Some(session_tx)),
             statements: tokio::sync::Mutex::new(()),
@@ -593,6 +620,10 @@ impl RumorBuilder {
                         Some(Ok(line)) => {
                             let Some(client) = weak.upgrade() else { return };
                             client.route(&line);
+                            if client.closed.get().is_some() {
+                                // Closed by what the line said: nothing more to route.
+                                return;
+                            }
                         }
                         Some(Err(e)) => break format!("{name}: {e}"),
                         None => break format!("{name}: connection closed"),

@@ -11,6 +11,10 @@
 //! [`Rumor::connect_tcp`], [`Rumor::connect_unix`], [`Rumor::connect_ws`] (`rumor serve`), or any
 //! [`Wire`] through [`RumorBuilder::connect`].
 //!
+//! Record and replay: `PYRUM_RECORD=run.jsonl` (or [`RumorBuilder::record_to`]) writes a
+//! transcript of a connection ([`record`]); [`Replay`] serves it back without Rumor and fails
+//! with a [`Mismatch`] where the program sends something else ([`replay`]).
+//!
 //! ```no_run
 //! # async fn demo() -> pyrum_core::Result<()> {
 //! use pyrum_core::{Command, Rumor};
@@ -32,6 +36,8 @@ pub mod entry;
 mod error;
 mod find;
 pub mod quote;
+pub mod record;
+pub mod replay;
 pub mod transport;
 pub mod types;
 
@@ -41,4 +47,5 @@ pub use client::{Config, Rumor, RumorBuilder};
 pub use entry::{Entry, Level, Marker};
 pub use error::{Error, Result};
 pub use find::{cached_rumor_path, find_rumor, INSTALL_COMMAND, RUMOR_VERSION};
+pub use replay::{Mismatch, Replay, Transcript};
 pub use transport::Wire;

@@ -2,22 +2,32 @@
 //!
 //! Every word, including command path words, prefixes and values, is wrapped in single quotes,
 //! and a `'` inside a word is written `'\''`. Inside single quotes the shell expands nothing:
-//! no `$VAR`, no `$(...)`, no backquotes, no globbing, no `#` comments. The only bytes that
-//! cannot be carried are NUL (the shell has no way to express it) and carriage returns, which
-//! the line reader may fold; both are rejected before anything is sent.
+//! no `$VAR`, no `$(...)`, no backquotes, no globbing, no `#` comments.
+//!
+//! [`check_word`] rejects, before anything is sent, the characters that cannot be carried:
+//! - U+0080 and U+0081: Rumor's parser (mvdan/sh v3.1.2) uses these two code points as internal
+//!   sentinels (end of input, escaped newline). Checked against the real Rumor v0.3.6: U+0080
+//!   inside single quotes ends the parser with "reached EOF without closing quote", which in
+//!   bare mode ends the process; U+0081 arrives with a backslash and a newline appended.
+//! - NUL and carriage return: policy, not necessity. Rumor v0.3.6 passes both through to `echo`
+//!   intact, but a NUL cannot be part of an operating-system program's arguments (`execve`), and
+//!   a carriage return is kept out so that a sent line reads the same in every Rumor input mode.
 
 use crate::error::{Error, Result};
 
-/// Rejects text that no quoting can carry to Rumor intact.
+/// The characters [`check_word`] rejects: NUL, CR, U+0080, U+0081 (see the module docs).
+pub const UNCARRIED: [char; 4] = ['\0', '\r', '\u{80}', '\u{81}'];
+
+/// Rejects text that no quoting can carry to Rumor intact: any of [`UNCARRIED`].
 pub fn check_word(what: &'static str, word: &str) -> Result<()> {
-    if let Some(bad) = word.chars().find(|c| *c == '\0' || *c == '\r') {
+    if let Some(bad) = word.chars().find(|c| UNCARRIED.contains(c)) {
         return Err(Error::InvalidName {
             what,
             value: shorten(word),
-            reason: if bad == '\0' {
-                "contains a NUL byte, which Rumor's shell cannot carry"
-            } else {
-                "contains a carriage return, which Rumor's line reader does not carry intact"
+            reason: match bad {
+                '\0' => "contains a NUL byte, which pyrum does not send to Rumor",
+                '\r' => "contains a carriage return, which pyrum does not send to Rumor",
+                _ => "contains U+0080 or U+0081, which Rumor's shell parser (mvdan/sh) uses as internal markers: U+0080 ends its input, U+0081 is mangled",
             }
             .into(),
         });
@@ -122,6 +132,9 @@ mod tests {
     fn rejects_what_cannot_be_carried() {
         assert!(check_word("argument", "a\0b").is_err());
         assert!(check_word("argument", "a\rb").is_err());
+        assert!(check_word("argument", "a\u{80}b").is_err());
+        assert!(check_word("argument", "\u{81}").is_err());
+        assert!(check_word("argument", "\u{7f}\u{82}\u{85}\u{2028}").is_ok());
         assert!(check_word("argument", "a\nb 'c' $d").is_ok());
     }
 

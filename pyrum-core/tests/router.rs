@@ -705,3 +705,49 @@ async fn session_events_get_entries_without_call_id() {
         "call entries are not session events"
     );
 }
+
+#[tokio::test]
+async fn a_failed_step_does_not_fail_the_next_step() {
+    // Rumor runs a step, logs `__step`, then reports the step's own error as a `failed`
+    // warning of that `next` (e.g. a chunk with result code 2). A second `next` already
+    // waiting must not receive that error.
+    let (rumor, mut fake) = fake();
+    let c = call(&rumor, "bob", Command::new(["rpc", "ping", "req", "raw"])).await;
+    let s = fake.call().await;
+    fake.success(&s);
+    within("setup", c.setup()).await.unwrap();
+
+    let first = tokio::spawn({
+        let c = c.clone();
+        async move { c.next(None).await }
+    });
+    fake.control().await;
+    let second = tokio::spawn({
+        let c = c.clone();
+        async move { c.next(None).await }
+    });
+    fake.control().await;
+    fake.log(&s, json!({"chunk_index": 0, "result_code": 2}));
+    fake.step(&s);
+    fake.failed(
+        vec![format!("_{}", s.id), "next".into()],
+        "exit status 1: step failed: got 2 reqresp result code",
+    );
+    let out = within("first step", first).await.unwrap().unwrap();
+    assert_eq!(out.fields["result_code"], 2);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(
+        !second.is_finished(),
+        "the first step's error went to the second next"
+    );
+    // A step that never ran (the wait timed out) does fail its own `next`.
+    fake.failed(
+        vec![format!("_{}", s.id), "next".into()],
+        "exit status 1: step failed: step request stopped",
+    );
+    let err = within("second step", second).await.unwrap().unwrap_err();
+    assert!(
+        command_message(&err).contains("step request stopped"),
+        "{err:?}"
+    );
+}

@@ -1,0 +1,296 @@
+//! Typed eth2 (phase 0) req/resp payloads, SSZ-encoded with
+//! [ethereum_ssz](https://crates.io/crates/ethereum_ssz) (feature `ssz`, on by default).
+//!
+//! Each type goes where Rumor takes hex (`impl From<&Status> for HexBytes`) and comes back out of
+//! the hex `data` Rumor logs ([`Status::from_hex`], or `data::<Status>()` on
+//! [`Chunk`](crate::rpc::Chunk) and [`Request`](crate::rpc::Request)).
+//!
+//! ```
+//! use pyrum::ssz::Status;
+//! use pyrum::types::HexBytes;
+//!
+//! let status = Status { head_slot: 123, ..Default::default() };
+//! let hex = status.to_hex();
+//! assert_eq!(hex.len(), 2 * Status::SIZE);
+//! assert!(hex.ends_with("7b00000000000000"));
+//! assert_eq!(Status::from_hex(&hex)?, status);
+//! let arg: HexBytes = (&status).into();               // what `rpc status req raw` takes
+//! assert_eq!(arg.0.len(), 84);
+//! # Ok::<(), pyrum::Error>(())
+//! ```
+//!
+//! | method | request | response chunk |
+//! |---|---|---|
+//! | `rpc status` | [`Status`] | [`Status`] |
+//! | `rpc ping` | [`Ping`] | [`Ping`] |
+//! | `rpc metadata` | (empty) | [`MetaData`] |
+//! | `rpc goodbye` | [`Goodbye`] | (none) |
+
+use pyrum_core::types::{Attnets, ForkDigest, HexBytes, Root};
+use pyrum_core::{Error, Result};
+use ssz_derive::{Decode, Encode};
+
+use crate::rpc::Payload;
+
+/// The SSZ traits, for implementing [`Payload`] on types of your own.
+///
+/// ```
+/// use pyrum::ssz::{Encode, Ping};
+/// assert_eq!(Ping { seq_number: 1 }.as_ssz_bytes(), [1, 0, 0, 0, 0, 0, 0, 0]);
+/// ```
+pub use ssz::{Decode, Encode};
+
+/// `#[ssz(with = ...)]` codecs for pyrum's fixed-size byte types (SSZ `Vector[byte, N]`).
+macro_rules! fixed_bytes_codec {
+    ($module:ident, $ty:ty, $n:literal) => {
+        mod $module {
+            pub mod encode {
+                pub fn is_ssz_fixed_len() -> bool {
+                    true
+                }
+                pub fn ssz_fixed_len() -> usize {
+                    $n
+                }
+                pub fn ssz_bytes_len(_: &$ty) -> usize {
+                    $n
+                }
+                pub fn ssz_append(value: &$ty, buf: &mut Vec<u8>) {
+                    buf.extend_from_slice(&value.0)
+                }
+            }
+            pub mod decode {
+                pub fn is_ssz_fixed_len() -> bool {
+                    true
+                }
+                pub fn ssz_fixed_len() -> usize {
+                    $n
+                }
+                pub fn from_ssz_bytes(bytes: &[u8]) -> Result<$ty, ssz::DecodeError> {
+                    <[u8; $n]>::try_from(bytes).map(Into::into).map_err(|_| {
+                        ssz::DecodeError::InvalidByteLength {
+                            len: bytes.len(),
+                            expected: $n,
+                        }
+                    })
+                }
+            }
+        }
+    };
+}
+
+fixed_bytes_codec!(fork_digest_codec, pyrum_core::types::ForkDigest, 4);
+fixed_bytes_codec!(root_codec, pyrum_core::types::Root, 32);
+fixed_bytes_codec!(attnets_codec, pyrum_core::types::Attnets, 8);
+
+/// The `Status` request and response (`/eth2/beacon_chain/req/status/1/`): 84 bytes.
+///
+/// ```
+/// use pyrum::ssz::Status;
+/// let bob = Status { head_slot: 123, ..Default::default() };
+/// assert_eq!(bob.to_bytes().len(), Status::SIZE);
+/// assert_eq!(Status::from_bytes(&bob.to_bytes())?.head_slot, 123);
+/// # Ok::<(), pyrum::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode)]
+pub struct Status {
+    /// The sender's current fork digest.
+    #[ssz(with = "fork_digest_codec")]
+    pub fork_digest: ForkDigest,
+    /// Root of the latest finalized checkpoint.
+    #[ssz(with = "root_codec")]
+    pub finalized_root: Root,
+    /// Epoch of the latest finalized checkpoint.
+    pub finalized_epoch: u64,
+    /// Root of the head block.
+    #[ssz(with = "root_codec")]
+    pub head_root: Root,
+    /// Slot of the head block.
+    pub head_slot: u64,
+}
+
+/// The `Ping` request and response (`/eth2/beacon_chain/req/ping/1/`): the metadata sequence
+/// number, a bare `uint64`.
+///
+/// ```
+/// use pyrum::ssz::Ping;
+/// assert_eq!(Ping { seq_number: 2 }.to_hex(), "0200000000000000");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode)]
+#[ssz(struct_behaviour = "transparent")]
+pub struct Ping {
+    /// The sender's metadata sequence number.
+    pub seq_number: u64,
+}
+
+/// The `MetaData` response (`/eth2/beacon_chain/req/metadata/1/`; the request is empty):
+/// sequence number and the attestation subnet bitvector, 16 bytes.
+///
+/// ```
+/// use pyrum::ssz::MetaData;
+/// use pyrum::types::Attnets;
+/// let md = MetaData { seq_number: 1, attnets: Attnets([0b101, 0, 0, 0, 0, 0, 0, 0]) };
+/// assert_eq!(md.to_hex(), "01000000000000000500000000000000");
+/// assert!(md.subscribed(0) && !md.subscribed(1) && md.subscribed(2));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode)]
+pub struct MetaData {
+    /// Incremented whenever `attnets` changes.
+    pub seq_number: u64,
+    /// `Bitvector[64]`: bit `i` (byte `i / 8`, bit `i % 8`) set = subscribed to subnet `i`.
+    #[ssz(with = "attnets_codec")]
+    pub attnets: Attnets,
+}
+
+impl MetaData {
+    /// Whether attestation subnet `subnet` (0..64) is set in `attnets`.
+    ///
+    /// ```
+    /// # use pyrum::ssz::MetaData;
+    /// assert!(!MetaData::default().subscribed(63));
+    /// ```
+    pub fn subscribed(&self, subnet: usize) -> bool {
+        subnet < 64 && self.attnets.0[subnet / 8] >> (subnet % 8) & 1 == 1
+    }
+}
+
+/// The `Goodbye` request (`/eth2/beacon_chain/req/goodbye/1/`): a `uint64` reason code
+/// (1 client shut down, 2 irrelevant network, 3 fault/error).
+///
+/// ```
+/// use pyrum::ssz::Goodbye;
+/// assert_eq!(Goodbye { reason: 1 }.to_hex(), "0100000000000000");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode)]
+#[ssz(struct_behaviour = "transparent")]
+pub struct Goodbye {
+    /// The reason code.
+    pub reason: u64,
+}
+
+macro_rules! payload {
+    ($ty:ident, $size:expr) => {
+        impl $ty {
+            /// Size of the SSZ encoding in bytes.
+            pub const SIZE: usize = $size;
+
+            /// The SSZ encoding.
+            pub fn to_bytes(&self) -> Vec<u8> {
+                self.as_ssz_bytes()
+            }
+
+            /// Decodes the SSZ encoding; a wrong length or content is [`Error::Protocol`].
+            pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+                <Self as Decode>::from_ssz_bytes(bytes).map_err(|e| {
+                    Error::Protocol(format!(
+                        "{} bytes are not an SSZ {}: {e:?}",
+                        bytes.len(),
+                        stringify!($ty)
+                    ))
+                })
+            }
+
+            /// The SSZ encoding as plain lowercase hex (no `0x`), as Rumor takes and logs it.
+            pub fn to_hex(&self) -> String {
+                pyrum_core::types::encode_hex(&self.to_bytes())
+            }
+
+            /// Decodes hex (with or without `0x`), e.g. the `data` field Rumor logs.
+            pub fn from_hex(hex: &str) -> Result<Self> {
+                let bytes: HexBytes = hex.parse()?;
+                Self::from_bytes(&bytes.0)
+            }
+        }
+
+        impl Payload for $ty {
+            fn to_bytes(&self) -> Vec<u8> {
+                $ty::to_bytes(self)
+            }
+            fn from_bytes(bytes: &[u8]) -> Result<Self> {
+                $ty::from_bytes(bytes)
+            }
+        }
+
+        impl From<&$ty> for HexBytes {
+            fn from(value: &$ty) -> HexBytes {
+                HexBytes(value.to_bytes())
+            }
+        }
+    };
+}
+
+payload!(Status, 84);
+payload!(Ping, 8);
+payload!(MetaData, 16);
+payload!(Goodbye, 8);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_layout_is_the_phase0_container() {
+        let s = Status {
+            fork_digest: ForkDigest([1, 2, 3, 4]),
+            finalized_root: Root([0xaa; 32]),
+            finalized_epoch: 5,
+            head_root: Root([0xbb; 32]),
+            head_slot: 123,
+        };
+        let b = s.to_bytes();
+        assert_eq!(b.len(), 84);
+        assert_eq!(&b[..4], &[1, 2, 3, 4]);
+        assert_eq!(&b[4..36], &[0xaa; 32]);
+        assert_eq!(&b[36..44], &5u64.to_le_bytes());
+        assert_eq!(&b[44..76], &[0xbb; 32]);
+        assert_eq!(&b[76..], &123u64.to_le_bytes());
+        assert_eq!(Status::from_bytes(&b).unwrap(), s);
+        assert_eq!(Status::from_hex(&format!("0x{}", s.to_hex())).unwrap(), s);
+    }
+
+    #[test]
+    fn seed_hex_values() {
+        let bob = Status {
+            head_slot: 123,
+            ..Default::default()
+        };
+        let alice = Status {
+            head_slot: 42,
+            ..Default::default()
+        };
+        assert_eq!(bob.to_hex(), format!("{}7b00000000000000", "0".repeat(152)));
+        assert_eq!(
+            alice.to_hex(),
+            format!("{}2a00000000000000", "0".repeat(152))
+        );
+    }
+
+    #[test]
+    fn wrong_lengths_are_errors() {
+        assert!(matches!(
+            Status::from_bytes(&[0; 83]),
+            Err(Error::Protocol(_))
+        ));
+        assert!(Ping::from_hex("00").is_err());
+        assert!(MetaData::from_bytes(&[0; 17]).is_err());
+        assert!(Goodbye::from_hex("zz").is_err());
+    }
+
+    #[test]
+    fn small_payloads() {
+        assert_eq!(Ping::from_hex("0700000000000000").unwrap().seq_number, 7);
+        assert_eq!(
+            Goodbye::from_bytes(&[3, 0, 0, 0, 0, 0, 0, 0])
+                .unwrap()
+                .reason,
+            3
+        );
+        let md = MetaData {
+            seq_number: 9,
+            attnets: Attnets([0xff, 0, 0, 0, 0, 0, 0, 0x80]),
+        };
+        assert_eq!(MetaData::from_bytes(&md.to_bytes()).unwrap(), md);
+        assert!(md.subscribed(7) && !md.subscribed(8) && md.subscribed(63));
+        let hex: HexBytes = (&md).into();
+        assert_eq!(hex.0.len(), MetaData::SIZE);
+    }
+}
