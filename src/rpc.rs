@@ -528,6 +528,7 @@ fn request_from(display: &str, out: &Output, actor: Actor, method: Method) -> Re
     let one = Output {
         fields: entry.fields.clone(),
         entries: vec![entry.clone()],
+        error: out.error.clone(),
     };
     Ok(Request {
         req_id: one.required(display, "req_id")?,

@@ -508,6 +508,7 @@ impl Gen<'_> {
         let result_struct = self.fields_struct(
             &result,
             &setup,
+            false,
             &shown,
             &format!("What `{shown}` logged before its setup finished."),
         );
@@ -515,6 +516,7 @@ impl Gen<'_> {
             self.fields_struct(
                 &step,
                 &steps,
+                true,
                 &shown,
                 &format!("What one step (`next`) of `{shown}` logged."),
             )
@@ -707,11 +709,16 @@ impl Gen<'_> {
         &self,
         name: &Ident,
         fields: &[&ResultDef],
+        step: bool,
         shown: &str,
         doc: &str,
     ) -> TokenStream {
         let core = &self.core;
-        let mut used = BTreeSet::from(["extra".to_string(), "entries".to_string()]);
+        let mut used = BTreeSet::from([
+            "extra".to_string(),
+            "entries".to_string(),
+            "step_error".to_string(),
+        ]);
         let mut decls = Vec::new();
         let mut inits = Vec::new();
         let mut keys = Vec::new();
@@ -752,12 +759,22 @@ impl Gen<'_> {
             self.doc("Fields the spec does not name: what a newer Rumor logs is kept here.");
         let entries_doc = self.doc("The entries, in order.");
         let from_doc = self.doc("Reads the typed fields from a call's output.");
+        let (error_decl, error_init) = if step {
+            let d = self.doc("Rumor's message when the step ran but its own work failed (e.g. a non-zero result code).");
+            (
+                quote!(#d pub step_error: Option<String>,),
+                quote!(step_error: out.error.clone(),),
+            )
+        } else {
+            (quote!(), quote!())
+        };
         quote! {
             #doc
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct #name {
                 #(#decls)*
+                #error_decl
                 #extra_doc
                 pub extra: ::serde_json::Map<String, ::serde_json::Value>,
                 #entries_doc
@@ -769,6 +786,7 @@ impl Gen<'_> {
                 pub fn from_output(out: &#core::Output) -> #core::Result<Self> {
                     Ok(#name {
                         #(#inits)*
+                        #error_init
                         extra: out.extra(&[#(#keys),*]),
                         entries: out.entries.clone(),
                     })

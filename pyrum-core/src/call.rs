@@ -22,6 +22,9 @@ pub struct Output {
     pub fields: Map<String, Value>,
     /// The entries, in order (markers excluded).
     pub entries: Vec<Arc<Entry>>,
+    /// For a step that ran but whose own work failed (e.g. an rpc chunk with a non-zero result
+    /// code): Rumor's message. `None` for setup output and for steps that succeeded.
+    pub error: Option<String>,
 }
 
 impl Output {
@@ -131,6 +134,10 @@ struct Inner {
     /// Sequence number of `buffer[0]`.
     base_seq: u64,
     step_waiters: VecDeque<StepWaiter>,
+    /// Steps that ran (`__step` seen) whose `next` has not reported its status yet.
+    ran_steps: VecDeque<Output>,
+    /// Errors of `next` statements, in order, until their status arrives.
+    step_failures: VecDeque<String>,
     cancel_waiters: Vec<oneshot::Sender<Result<()>>>,
     freed: bool,
     closed: Option<Error>,
@@ -149,6 +156,8 @@ impl CallState {
                 buffer: VecDeque::new(),
                 base_seq: 0,
                 step_waiters: VecDeque::new(),
+                ran_steps: VecDeque::new(),
+                step_failures: VecDeque::new(),
                 cancel_waiters: Vec::new(),
                 freed: false,
                 closed: None,
@@ -200,10 +209,9 @@ impl CallState {
                 false
             }
             Some(Marker::Step) => {
+                // The step ran; its `next` reports success or the step's error afterwards.
                 let step = std::mem::take(&mut inner.step);
-                if let Some(w) = inner.step_waiters.pop_front() {
-                    let _ = w.tx.send(Ok(step));
-                }
+                inner.ran_steps.push_back(step);
                 false
             }
             Some(Marker::Freed) => {
@@ -222,19 +230,7 @@ impl CallState {
         let mut inner = self.inner.lock().unwrap();
         let mut finished = false;
         match control {
-            // `step failed: X` (X other than `step request stopped`) means a step ran, logged
-            // `__step` (which already answered its waiter with what the step logged), and then
-            // returned an error, e.g. a response chunk with a non-zero result code. It belongs
-            // to that finished step, not to a `next` still waiting.
-            Some("next") if step_ran_then_failed(&message) => {}
-            Some("next") => {
-                if let Some(w) = inner.step_waiters.pop_front() {
-                    let _ = w.tx.send(Err(Error::Command {
-                        call: format!("{} (next)", self.display),
-                        message,
-                    }));
-                }
-            }
+            Some("next") => inner.step_failures.push_back(message),
             Some("cancel") => {
                 for w in inner.cancel_waiters.drain(..) {
                     let _ = w.send(Err(Error::Command {
@@ -258,6 +254,37 @@ impl CallState {
         finished
     }
 
+    /// A `next` of this call finished with exit `status` (the echo that follows each `next`).
+    pub(crate) fn on_step_done(&self, status: i64) {
+        let mut inner = self.inner.lock().unwrap();
+        let failure = if status == 0 {
+            None
+        } else {
+            inner.step_failures.pop_front()
+        };
+        let result = match failure {
+            None if status == 0 => Ok(inner.ran_steps.pop_front().unwrap_or_default()),
+            // `step failed: X` (X other than `step request stopped`): the step ran and logged
+            // `__step`, then its own work failed. Its output is kept, with the message.
+            Some(message) if step_ran_then_failed(&message) => {
+                let mut out = inner.ran_steps.pop_front().unwrap_or_default();
+                out.error = Some(message);
+                Ok(out)
+            }
+            Some(message) => Err(Error::Command {
+                call: format!("{} (next)", self.display),
+                message,
+            }),
+            None => Err(Error::Command {
+                call: format!("{} (next)", self.display),
+                message: format!("next ended with status {status}"),
+            }),
+        };
+        if let Some(w) = inner.step_waiters.pop_front() {
+            let _ = w.tx.send(result);
+        }
+    }
+
     /// The connection is gone: every waiter of this call gets `err`.
     pub(crate) fn on_disconnect(&self, err: &Error) {
         let mut inner = self.inner.lock().unwrap();
@@ -276,10 +303,15 @@ impl CallState {
                 self.command_error("the call ended before its setup finished".into())
             }));
         }
-        for w in inner.step_waiters.drain(..) {
-            let _ = w.tx.send(Err(closed.clone().unwrap_or_else(|| {
-                self.command_error("the call ended: no remaining steps".into())
-            })));
+        while let Some(w) = inner.step_waiters.pop_front() {
+            // A step that ran before the end still gives its output.
+            let result = match inner.ran_steps.pop_front() {
+                Some(out) if closed.is_none() => Ok(out),
+                _ => Err(closed.clone().unwrap_or_else(|| {
+                    self.command_error("the call ended: no remaining steps".into())
+                })),
+            };
+            let _ = w.tx.send(result);
         }
         for w in inner.cancel_waiters.drain(..) {
             let _ = w.send(match &closed {
@@ -444,9 +476,11 @@ impl Call {
     /// returns what the step logged. `timeout` bounds the wait inside Rumor.
     ///
     /// A step that ran but whose own work failed (an rpc chunk with a non-zero result code, for
-    /// one) is still Ok here, with what it logged (`result_code`, `msg`): Rumor reports that
-    /// failure only after the step's `__step` marker. Errors are for steps that never ran
-    /// (timeout, no remaining steps, call over).
+    /// one) is still Ok, with what it logged and Rumor's message in [`Output::error`]. Errors are
+    /// for steps that never ran (timeout, no remaining steps, call over).
+    ///
+    /// Each `next` is sent as `{ '_id' 'next'; 'echo' 'pyrum-step:<id>:'"$?"; } &`, so the client
+    /// learns when that `next` is over and with which status.
     pub async fn next(&self, timeout: Option<Duration>) -> Result<Output> {
         let (tx, rx) = oneshot::channel();
         {
@@ -462,7 +496,7 @@ impl Call {
             inner.step_waiters.push_back(StepWaiter { tx });
         }
         self.client
-            .send_line(self.client.control_line(&self.state.id, "next", timeout))
+            .send_line(self.client.next_line(&self.state.id, timeout))
             .await?;
         rx.await
             .unwrap_or_else(|_| Err(self.client.disconnect_error()))

@@ -45,6 +45,9 @@ impl Default for Config {
     }
 }
 
+/// Prefix of the echo that reports the end of a `next`: `pyrum-step:<call id>:<status>`.
+const STEP_TOKEN: &str = "pyrum-step:";
+
 pub(crate) struct Client {
     pub(crate) config: Config,
     name: String,
@@ -101,6 +104,22 @@ impl Client {
             push_quoted(&mut line, &crate::types::ToArg::to_arg(&t));
         }
         line.push_str(" &");
+        line
+    }
+
+    /// `{ '_id' 'next' ['timeout']; 'echo' 'pyrum-step:<id>:'"$?"; } &`: the echo tells when this
+    /// `next` is over and its exit status ([`STEP_TOKEN`] entries are routed to the call).
+    pub(crate) fn next_line(&self, id: &str, timeout: Option<Duration>) -> String {
+        let mut line = String::from("{");
+        push_quoted(&mut line, &format!("_{id}"));
+        push_quoted(&mut line, "next");
+        if let Some(t) = timeout {
+            push_quoted(&mut line, &crate::types::ToArg::to_arg(&t));
+        }
+        line.push(';');
+        push_quoted(&mut line, "echo");
+        push_quoted(&mut line, &format!("{STEP_TOKEN}{id}:"));
+        line.push_str("\"$?\"; } &");
         line
     }
 
@@ -183,6 +202,21 @@ impl Client {
                 None => tracing::trace!(target: "pyrum::wire", "entry of unknown call {id}"),
             }
             return;
+        }
+        if let Some(done) = entry
+            .str_field("stdout")
+            .and_then(|t| t.trim_end().strip_prefix(STEP_TOKEN))
+        {
+            if let Some((id, status)) = done.rsplit_once(':') {
+                if let (true, Ok(status)) = (id.starts_with(&self.id_prefix), status.parse::<i64>())
+                {
+                    let state = self.calls.lock().unwrap().get(id).cloned();
+                    if let Some(state) = state {
+                        state.on_step_done(status);
+                    }
+                    return;
+                }
+            }
         }
         if entry.msg == "failed" {
             if let Some((id, control, message)) = self.failed_call(&entry) {

@@ -77,61 +77,30 @@ pub struct Entry {
 
 impl Entry {
     /// Parses one line. Fails on anything that is not a JSON object.
+    ///
+    /// This is the router's hot path: the object is read in one pass with a visitor that keeps
+    /// the known keys (`level`, `msg`, `call_id`, `actor`, markers) out of `fields` and skips
+    /// `time` without allocating, rather than building a `Value` and taking keys out of it.
     pub fn parse(line: &str) -> Result<Entry> {
-        let value: Value = serde_json::from_str(line).map_err(|e| {
-            Error::Protocol(format!(
-                "not a JSON entry ({e}): {}",
-                crate::quote::shorten(line)
-            ))
-        })?;
-        let Value::Object(mut obj) = value else {
-            return Err(Error::Protocol(format!(
-                "entry is not a JSON object: {}",
-                crate::quote::shorten(line)
-            )));
-        };
-        let level = match obj.remove("level") {
-            Some(Value::String(s)) => Level::parse(&s),
-            _ => Level::Unknown,
-        };
-        let msg = match obj.remove("msg") {
-            Some(Value::String(s)) => s,
-            Some(other) => other.to_string(),
-            None => String::new(),
-        };
-        obj.remove("time");
-        let call_id = take_string(&mut obj, "call_id");
-        let actor = take_string(&mut obj, "actor");
-        let marker = if obj.contains_key("__step") {
-            obj.remove("__step");
-            Some(Marker::Step)
-        } else if obj.contains_key("__freed") {
-            obj.remove("__freed");
-            Some(Marker::Freed)
-        } else if obj.contains_key("__success") {
-            obj.remove("__success");
-            Some(Marker::Success)
-        } else {
-            obj.remove("__error").map(|e| {
-                Marker::Error(match e {
-                    Value::String(s) => s,
-                    other => other.to_string(),
-                })
-            })
-        };
-        for key in ["msg", "time", "level"] {
-            if let Some(v) = obj.remove(&format!("fields.{key}")) {
-                obj.insert(key.to_string(), v);
-            }
-        }
-        Ok(Entry {
-            level,
-            msg,
-            call_id,
-            actor,
-            marker,
-            fields: obj,
-        })
+        use serde::Deserializer;
+        let mut de = serde_json::Deserializer::from_str(line);
+        let raw = de
+            .deserialize_map(RawVisitor)
+            .and_then(|raw| de.end().map(|()| raw))
+            .map_err(|e| {
+                if e.classify() == serde_json::error::Category::Data {
+                    Error::Protocol(format!(
+                        "entry is not a JSON object: {}",
+                        crate::quote::shorten(line)
+                    ))
+                } else {
+                    Error::Protocol(format!(
+                        "not a JSON entry ({e}): {}",
+                        crate::quote::shorten(line)
+                    ))
+                }
+            })?;
+        Ok(raw.into_entry())
     }
 
     /// A field's value as text, if it is a string.
@@ -140,11 +109,237 @@ impl Entry {
     }
 }
 
-fn take_string(obj: &mut Map<String, Value>, key: &str) -> Option<String> {
-    match obj.remove(key) {
-        Some(Value::String(s)) => Some(s),
-        Some(other) => Some(other.to_string()),
-        None => None,
+fn into_text(v: Value) -> String {
+    match v {
+        Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+/// An entry as read, before the markers are decided.
+struct Raw {
+    level: Level,
+    msg: Option<Value>,
+    call_id: Option<Value>,
+    actor: Option<Value>,
+    step: Option<Value>,
+    freed: Option<Value>,
+    success: Option<Value>,
+    error: Option<Value>,
+    /// `fields.msg`, `fields.time`, `fields.level`: a command's own fields that logrus renamed.
+    renamed: [Option<Value>; 3],
+    fields: Map<String, Value>,
+}
+
+impl Raw {
+    fn into_entry(self) -> Entry {
+        let Raw {
+            level,
+            msg,
+            call_id,
+            actor,
+            step,
+            freed,
+            success,
+            error,
+            renamed,
+            mut fields,
+        } = self;
+        // One marker per entry; should several appear, the first of __step, __freed,
+        // __success, __error counts and the others stay fields.
+        let mut rest = Vec::new();
+        let marker = if step.is_some() {
+            rest.extend([
+                ("__freed", freed),
+                ("__success", success),
+                ("__error", error),
+            ]);
+            Some(Marker::Step)
+        } else if freed.is_some() {
+            rest.extend([("__success", success), ("__error", error)]);
+            Some(Marker::Freed)
+        } else if success.is_some() {
+            rest.push(("__error", error));
+            Some(Marker::Success)
+        } else {
+            error.map(|e| Marker::Error(into_text(e)))
+        };
+        for (key, value) in rest {
+            if let Some(v) = value {
+                fields.insert(key.to_string(), v);
+            }
+        }
+        for (key, value) in ["msg", "time", "level"].into_iter().zip(renamed) {
+            if let Some(v) = value {
+                fields.insert(key.to_string(), v);
+            }
+        }
+        Entry {
+            level,
+            msg: msg.map(into_text).unwrap_or_default(),
+            call_id: call_id.map(into_text),
+            actor: actor.map(into_text),
+            marker,
+            fields,
+        }
+    }
+}
+
+/// The keys the parser keeps out of `fields`; any other key is `Other`.
+enum Key {
+    Time,
+    Level,
+    Msg,
+    CallId,
+    Actor,
+    Step,
+    Freed,
+    Success,
+    Error,
+    Renamed(usize),
+    Other(String),
+}
+
+impl<'de> serde::Deserialize<'de> for Key {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Key, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Key;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a key")
+            }
+            // Compared in place: only keys that go into `fields` are allocated.
+            fn visit_str<E: serde::de::Error>(self, k: &str) -> std::result::Result<Key, E> {
+                Ok(match k {
+                    "time" => Key::Time,
+                    "level" => Key::Level,
+                    "msg" => Key::Msg,
+                    "call_id" => Key::CallId,
+                    "actor" => Key::Actor,
+                    "__step" => Key::Step,
+                    "__freed" => Key::Freed,
+                    "__success" => Key::Success,
+                    "__error" => Key::Error,
+                    "fields.msg" => Key::Renamed(0),
+                    "fields.time" => Key::Renamed(1),
+                    "fields.level" => Key::Renamed(2),
+                    other => Key::Other(other.to_string()),
+                })
+            }
+            fn visit_string<E: serde::de::Error>(self, k: String) -> std::result::Result<Key, E> {
+                match self.visit_str::<E>(&k)? {
+                    Key::Other(_) => Ok(Key::Other(k)),
+                    known => Ok(known),
+                }
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// The `level` value, read without allocating; anything but a string is `Unknown`.
+struct LevelValue(Level);
+
+impl<'de> serde::Deserialize<'de> for LevelValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = LevelValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a level")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> std::result::Result<LevelValue, E> {
+                Ok(LevelValue(Level::parse(s)))
+            }
+            fn visit_bool<E>(self, _: bool) -> std::result::Result<LevelValue, E> {
+                Ok(LevelValue(Level::Unknown))
+            }
+            fn visit_i64<E>(self, _: i64) -> std::result::Result<LevelValue, E> {
+                Ok(LevelValue(Level::Unknown))
+            }
+            fn visit_u64<E>(self, _: u64) -> std::result::Result<LevelValue, E> {
+                Ok(LevelValue(Level::Unknown))
+            }
+            fn visit_f64<E>(self, _: f64) -> std::result::Result<LevelValue, E> {
+                Ok(LevelValue(Level::Unknown))
+            }
+            fn visit_unit<E>(self) -> std::result::Result<LevelValue, E> {
+                Ok(LevelValue(Level::Unknown))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<LevelValue, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(LevelValue(Level::Unknown))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<LevelValue, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(LevelValue(Level::Unknown))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+struct RawVisitor;
+
+impl<'de> serde::de::Visitor<'de> for RawVisitor {
+    type Value = Raw;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Raw, A::Error> {
+        let mut raw = Raw {
+            level: Level::Unknown,
+            msg: None,
+            call_id: None,
+            actor: None,
+            step: None,
+            freed: None,
+            success: None,
+            error: None,
+            renamed: [None, None, None],
+            fields: Map::new(),
+        };
+        while let Some(key) = map.next_key::<Key>()? {
+            let slot = match key {
+                Key::Time => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    continue;
+                }
+                Key::Level => {
+                    raw.level = map.next_value::<LevelValue>()?.0;
+                    continue;
+                }
+                Key::Other(key) => {
+                    let value = map.next_value::<Value>()?;
+                    raw.fields.insert(key, value);
+                    continue;
+                }
+                Key::Msg => &mut raw.msg,
+                Key::CallId => &mut raw.call_id,
+                Key::Actor => &mut raw.actor,
+                Key::Step => &mut raw.step,
+                Key::Freed => &mut raw.freed,
+                Key::Success => &mut raw.success,
+                Key::Error => &mut raw.error,
+                Key::Renamed(i) => &mut raw.renamed[i],
+            };
+            *slot = Some(map.next_value::<Value>()?);
+        }
+        Ok(raw)
     }
 }
 

@@ -131,12 +131,29 @@ impl Fake {
         }
     }
 
-    /// The next line, which must be a control line `'_id' 'word' [timeout] &`.
+    /// The next line, which must be a control line: `'_id' 'cancel' &`, or a `next` in its
+    /// group `{ '_id' 'next' [timeout]; 'echo' 'pyrum-step:<id>:'"$?"; } &`. Returns the
+    /// control words (`_id`, `next`, ...).
     async fn control(&mut self) -> Vec<String> {
         let line = self.line().await;
+        if let Some(group) = line.strip_prefix("{ ") {
+            let (control, echo) = group
+                .split_once("; 'echo' ")
+                .unwrap_or_else(|| panic!("a next group ends with an echo: {line:?}"));
+            let (words, background) = unquote(control);
+            assert!(!background, "{line:?}");
+            let id = words[0].strip_prefix('_').expect("call id first");
+            assert_eq!(echo, format!("'pyrum-step:{id}:'\"$?\"; }} &"), "{line:?}");
+            return words;
+        }
         let (words, background) = unquote(&line);
         assert!(background, "{line:?}");
         words
+    }
+
+    /// The echo that ends a `next` of `sent` with exit `status`.
+    fn step_done(&self, sent: &Sent, status: i32) {
+        self.send(json!({"level": "info", "msg": "", "stdout": format!("pyrum-step:{}:{status}\n", sent.id)}));
     }
 
     fn send_raw(&self, line: &str) {
@@ -258,7 +275,10 @@ async fn every_word_is_single_quoted() {
     });
     assert_eq!(
         fake.line().await,
-        format!("'_{}' 'next' '1500ms' &", c.id())
+        format!(
+            "{{ '_{id}' 'next' '1500ms'; 'echo' 'pyrum-step:{id}:'\"$?\"; }} &",
+            id = c.id()
+        )
     );
     stepping.abort();
 
@@ -434,6 +454,12 @@ async fn step_completes_next_with_the_fields_logged_before_it() {
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert!(!stepping.is_finished(), "next waits for __step");
         fake.step(&s);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(
+            !stepping.is_finished(),
+            "next waits for its own end (the echo)"
+        );
+        fake.step_done(&s, 0);
         let out = within("step", stepping).await.unwrap().unwrap();
         assert_eq!(out.fields["chunk_index"], chunk);
         assert_eq!(out.fields["data"], format!("d{chunk}"));
@@ -448,6 +474,7 @@ async fn step_completes_next_with_the_fields_logged_before_it() {
     });
     let words = fake.control().await;
     fake.failed(words, "exit status 1: no remaining steps");
+    fake.step_done(&s, 1);
     let err = within("failed step", stepping).await.unwrap().unwrap_err();
     assert!(command_message(&err).contains("no remaining steps"));
     assert!(!c.is_finished());
@@ -707,10 +734,11 @@ async fn session_events_get_entries_without_call_id() {
 }
 
 #[tokio::test]
-async fn a_failed_step_does_not_fail_the_next_step() {
+async fn a_step_that_ran_and_failed_keeps_its_output_and_message() {
     // Rumor runs a step, logs `__step`, then reports the step's own error as a `failed`
-    // warning of that `next` (e.g. a chunk with result code 2). A second `next` already
-    // waiting must not receive that error.
+    // warning of that `next` (e.g. a chunk with result code 2), then the `next` ends with
+    // status 1. That step is Ok with its output and the message; a second `next` already
+    // waiting is not affected.
     let (rumor, mut fake) = fake();
     let c = call(&rumor, "bob", Command::new(["rpc", "ping", "req", "raw"])).await;
     let s = fake.call().await;
@@ -733,18 +761,24 @@ async fn a_failed_step_does_not_fail_the_next_step() {
         vec![format!("_{}", s.id), "next".into()],
         "exit status 1: step failed: got 2 reqresp result code",
     );
+    fake.step_done(&s, 1);
     let out = within("first step", first).await.unwrap().unwrap();
     assert_eq!(out.fields["result_code"], 2);
+    assert_eq!(
+        out.error.as_deref(),
+        Some("exit status 1: step failed: got 2 reqresp result code")
+    );
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(
         !second.is_finished(),
         "the first step's error went to the second next"
     );
-    // A step that never ran (the wait timed out) does fail its own `next`.
+    // A step that never ran (the wait timed out) fails its own `next`.
     fake.failed(
         vec![format!("_{}", s.id), "next".into()],
         "exit status 1: step failed: step request stopped",
     );
+    fake.step_done(&s, 1);
     let err = within("second step", second).await.unwrap().unwrap_err();
     assert!(
         command_message(&err).contains("step request stopped"),

@@ -697,6 +697,8 @@ pub mod rpc {
                 pub chunk_index: Option<u64>,
                 /// `data` (json, when logged)
                 pub data: Option<::serde_json::Value>,
+                /// Rumor's message when the step ran but its own work failed (e.g. a non-zero result code).
+                pub step_error: Option<String>,
                 /// Fields the spec does not name: what a newer Rumor logs is kept here.
                 pub extra: ::serde_json::Map<String, ::serde_json::Value>,
                 /// The entries, in order.
@@ -710,6 +712,7 @@ pub mod rpc {
                     Ok(RpcStatusReqRawStep {
                         chunk_index: out.optional("rpc status req raw", "chunk_index")?,
                         data: out.optional("rpc status req raw", "data")?,
+                        step_error: out.error.clone(),
                         extra: out.extra(&["chunk_index", "data"]),
                         entries: out.entries.clone(),
                     })
