@@ -371,6 +371,33 @@ mod tests {
     }
 
     #[test]
+    fn odd_entries_read_as_before() {
+        // Non-string meta values, two markers, a renamed level, nested fields, escaped keys.
+        let e = Entry::parse(
+            r#"{"level":5,"msg":7,"call\u005fid":3,"__success":"true","__freed":"true","fields.level":"x","time":1,"a":{"b":[1]}}"#,
+        )
+        .unwrap();
+        assert_eq!(e.level, Level::Unknown);
+        assert_eq!(e.msg, "7");
+        assert_eq!(e.call_id.as_deref(), Some("3"));
+        assert_eq!(e.marker, Some(Marker::Freed));
+        assert_eq!(e.fields["__success"], "true");
+        assert_eq!(e.fields["level"], "x");
+        assert_eq!(e.fields["a"]["b"][0], 1);
+        assert!(!e.fields.contains_key("time") && !e.fields.contains_key("__freed"));
+        assert_eq!(e.fields.len(), 3);
+
+        let e =
+            Entry::parse(r#"{"level":"warning","msg":"failed","args":["_c1","next"]}"#).unwrap();
+        assert_eq!((e.level, e.marker, e.call_id), (Level::Warning, None, None));
+        assert_eq!(e.fields["args"][1], "next");
+        assert!(matches!(
+            Entry::parse(r#"{"a":1} x"#),
+            Err(Error::Protocol(_))
+        ));
+    }
+
+    #[test]
     fn rejects_non_objects() {
         assert!(matches!(Entry::parse("[1]"), Err(Error::Protocol(_))));
         assert!(matches!(Entry::parse("{"), Err(Error::Protocol(_))));
