@@ -8,35 +8,19 @@
 
 use std::future::Future;
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use pyrum::commands::host::HostNotifyCall;
 use pyrum::prelude::*;
 use serde_json::Value;
 
+#[allow(dead_code)]
+mod common;
+
 const LOCALHOST: Ipv4Addr = Ipv4Addr::LOCALHOST;
 
 /// Upper bound for any single awaited event; a scenario that needs longer is broken.
 const LIMIT: Duration = Duration::from_secs(10);
-
-/// The Rumor binary; a missing Rumor fails the test with the finder's hint (never a skip).
-fn rumor_bin() -> PathBuf {
-    match pyrum::find_rumor() {
-        Ok(bin) => bin,
-        Err(Error::RumorNotFound { hint }) => panic!("these scenarios need the real Rumor: {hint}"),
-        Err(e) => panic!("these scenarios need the real Rumor: {e}"),
-    }
-}
-
-/// A fresh `rumor bare --level=trace` for one scenario.
-async fn spawn() -> Rumor {
-    Rumor::builder()
-        .rumor_bin(rumor_bin())
-        .spawn()
-        .await
-        .expect("rumor bare starts")
-}
 
 /// A UDP port on 127.0.0.1 that was free a moment ago.
 fn free_udp_port() -> u16 {
@@ -98,7 +82,7 @@ fn peer_ids(peers: &Value) -> Vec<PeerId> {
 
 #[tokio::test]
 async fn scenario_basic() -> Result<()> {
-    let rumor = spawn().await;
+    let rumor = common::spawn_bare().await;
     rumor.host().start().await?;
     // The script listens on the default port 9000; a test takes a free one.
     let listen = rumor.host().listen().tcp(0).await?;
@@ -155,7 +139,7 @@ const CONNECT_ALICE_ID: &str = "16Uiu2HAm9jTVTnbEp1mXDvcd6eUGAtV9ARPUgkxDVysZtBz
 
 #[tokio::test]
 async fn scenario_connect() -> Result<()> {
-    let rumor = spawn().await;
+    let rumor = common::spawn_bare().await;
     let (alice, bob) = (rumor.actor("alice")?, rumor.actor("bob")?);
     let key: PrivKey = CONNECT_ALICE_PRIV.parse()?;
     alice.host().start().r#priv(key).await?;
@@ -231,7 +215,7 @@ async fn scenario_connect() -> Result<()> {
 
 #[tokio::test]
 async fn scenario_pingpong() -> Result<()> {
-    let rumor = spawn().await;
+    let rumor = common::spawn_bare().await;
     // `alice: me` / `bob: me` switch the session's default actor; typed calls name their actor.
     let (alice, bob) = (rumor.actor("alice")?, rumor.actor("bob")?);
     let alice_view = start_listening(&alice).await?;
@@ -336,7 +320,7 @@ const STATUS_42: &str = "0000000000000000000000000000000000000000000000000000000
 
 #[tokio::test]
 async fn scenario_status_exchange() -> Result<()> {
-    let rumor = spawn().await;
+    let rumor = common::spawn_bare().await;
     let (alice, bob) = (rumor.actor("alice")?, rumor.actor("bob")?);
     let alice_view = start_listening(&alice).await?;
     let alice_id = alice_view.peer_id.clone();
@@ -431,7 +415,7 @@ const DV5_PRIV: [(&str, &str); 3] = [
 
 #[tokio::test]
 async fn scenario_dv5() -> Result<()> {
-    let rumor = spawn().await;
+    let rumor = common::spawn_bare().await;
     let mut nodes = Vec::new();
     for (name, key) in DV5_PRIV {
         let actor = rumor.actor(name)?;
@@ -543,7 +527,7 @@ async fn scenario_dv5() -> Result<()> {
 #[tokio::test]
 async fn scenario_trim() -> Result<()> {
     const GRACE: Duration = Duration::from_millis(100);
-    let rumor = spawn().await;
+    let rumor = common::spawn_bare().await;
     let alice = rumor.actor("alice")?;
     alice
         .host()
@@ -622,7 +606,7 @@ async fn scenario_trim() -> Result<()> {
 
 #[tokio::test]
 async fn scenario_envtest() -> Result<()> {
-    let rumor = spawn().await;
+    let rumor = common::spawn_bare().await;
     let (alice, bob, charlie) = (
         rumor.actor("alice")?,
         rumor.actor("bob")?,

@@ -6,17 +6,8 @@ use std::time::{Duration, Instant};
 use pyrum::prelude::*;
 use pyrum::ssz::{Ping, Status};
 
-fn rumor_bin() -> std::path::PathBuf {
-    pyrum::find_rumor().unwrap_or_else(|e| panic!("these tests need the real Rumor: {e}"))
-}
-
-async fn spawn() -> Rumor {
-    Rumor::builder()
-        .rumor_bin(rumor_bin())
-        .spawn()
-        .await
-        .expect("rumor bare starts")
-}
+#[allow(dead_code)]
+mod common;
 
 /// Starts the host and listens on a free loopback port (`--tcp=0`: `host listen` logs the
 /// requested address, `host view` the real one); returns the port.
@@ -60,7 +51,7 @@ const ALICE_HEX: &str = "0000000000000000000000000000000000000000000000000000000
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_status_exchange() -> pyrum::Result<()> {
-    let rumor = spawn().await;
+    let rumor = common::spawn_bare().await;
     let (alice, bob) = (rumor.actor("alice")?, rumor.actor("bob")?);
     let _alice_port = start(&alice).await?;
     let bob_port = start(&bob).await?;
@@ -222,7 +213,7 @@ async fn seed_status_exchange() -> pyrum::Result<()> {
 /// Rumor's "failed to make request" (here: alice has no status handler) is the request's error.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_without_listener_is_rumors_error() -> pyrum::Result<()> {
-    let rumor = spawn().await;
+    let rumor = common::spawn_bare().await;
     let (alice, bob) = (rumor.actor("alice")?, rumor.actor("bob")?);
     start(&alice).await?;
     start(&bob).await?;
@@ -255,7 +246,7 @@ async fn request_without_listener_is_rumors_error() -> pyrum::Result<()> {
 /// payloads go through the same typed path.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ping_and_error_chunk() -> pyrum::Result<()> {
-    let rumor = spawn().await;
+    let rumor = common::spawn_bare().await;
     let (alice, bob) = (rumor.actor("alice")?, rumor.actor("bob")?);
     start(&alice).await?;
     start(&bob).await?;

@@ -5,6 +5,7 @@
 //! in the test's name. Everything a test uses is its own: a Rumor process, free ports, a unique
 //! socket path, actor names made from the test name.
 
+#[allow(dead_code)]
 mod common;
 
 use std::future::Future;

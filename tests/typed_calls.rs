@@ -4,21 +4,12 @@ use std::time::Duration;
 
 use pyrum::prelude::*;
 
-fn rumor_bin() -> std::path::PathBuf {
-    pyrum::find_rumor().unwrap_or_else(|e| panic!("these tests need the real Rumor: {e}"))
-}
-
-async fn spawn() -> Rumor {
-    Rumor::builder()
-        .rumor_bin(rumor_bin())
-        .spawn()
-        .await
-        .expect("rumor bare starts")
-}
+#[allow(dead_code)]
+mod common;
 
 #[tokio::test]
 async fn host_start_listen_view_are_typed() -> pyrum::Result<()> {
-    let rumor = spawn().await;
+    let rumor = common::spawn_bare().await;
     let alice = rumor.actor("alice")?;
     alice.host().start().await?;
     let listen = alice.host().listen().ip([127, 0, 0, 1]).tcp(0).await?;
@@ -42,7 +33,7 @@ async fn host_start_listen_view_are_typed() -> pyrum::Result<()> {
 
 #[tokio::test]
 async fn enr_view_on_the_default_actor_is_typed() -> pyrum::Result<()> {
-    let rumor = spawn().await;
+    let rumor = common::spawn_bare().await;
     let alice = rumor.actor("alice")?;
     alice.host().start().await?;
     alice
@@ -66,7 +57,7 @@ async fn enr_view_on_the_default_actor_is_typed() -> pyrum::Result<()> {
 
 #[tokio::test]
 async fn peers_connect_and_list() -> pyrum::Result<()> {
-    let rumor = spawn().await;
+    let rumor = common::spawn_bare().await;
     let (alice, bob) = (rumor.actor("alice")?, rumor.actor("bob")?);
     for actor in [&alice, &bob] {
         actor.host().start().await?;
@@ -86,7 +77,7 @@ async fn peers_connect_and_list() -> pyrum::Result<()> {
 
 #[tokio::test]
 async fn failing_command_carries_rumors_message() -> pyrum::Result<()> {
-    let rumor = spawn().await;
+    let rumor = common::spawn_bare().await;
     let alice = rumor.actor("alice")?;
     let err = alice.host().view().await.unwrap_err();
     match err {
@@ -101,7 +92,7 @@ async fn failing_command_carries_rumors_message() -> pyrum::Result<()> {
 
 #[tokio::test]
 async fn long_running_notify_streams_events_and_cancels() -> pyrum::Result<()> {
-    let rumor = spawn().await;
+    let rumor = common::spawn_bare().await;
     let (alice, bob) = (rumor.actor("alice")?, rumor.actor("bob")?);
     for actor in [&alice, &bob] {
         actor.host().start().await?;
@@ -124,7 +115,7 @@ async fn long_running_notify_streams_events_and_cancels() -> pyrum::Result<()> {
 
 #[tokio::test]
 async fn session_builtins_grab_calls_kill() -> pyrum::Result<()> {
-    let rumor = spawn().await;
+    let rumor = common::spawn_bare().await;
     let alice = rumor.actor("alice")?;
     alice.host().start().await?;
     let view = alice.host().view().send().await?;

@@ -37,6 +37,15 @@ pub fn rumor_bin() -> PathBuf {
     }
 }
 
+/// A fresh `rumor bare --level=trace` (the subprocess transport) on the real binary.
+pub async fn spawn_bare() -> Rumor {
+    Rumor::builder()
+        .rumor_bin(rumor_bin())
+        .spawn()
+        .await
+        .expect("rumor bare starts")
+}
+
 /// A port that was free a moment ago (bind 127.0.0.1:0, read the port, release it).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
