@@ -481,19 +481,25 @@ async fn scenario_dv5() -> Result<()> {
             let i = steps % walks.len();
             steps += 1;
             let step = walks[i].next(Some(LIMIT)).await?;
-            // `dv5 random` logs `id`/`enr` in the background, or, stepwise, inside the step:
-            // the spec has one `when` per field, so the step's fields are in `extra`.
-            let Some(id) = step.extra.get("id") else {
+            // Stepwise, `dv5 random` logs the node inside the step (typed `id` and `enr`).
+            let Some(id) = step.id else {
                 // Rumor v0.3.6 race: `next` takes the step, and while the step function runs,
                 // the walk's goroutine already calls the iterator's `Next()`, which may consume
                 // the node; the step then fails with "no new node available" and the walk
-                // stops for good. (pyrum reports that failed step as an empty one.) Replace it.
+                // stops for good. pyrum reports that step as ran-and-failed. Replace the walk.
                 assert!(step.entries.is_empty(), "{step:?}");
+                assert!(
+                    step.step_error.is_some(),
+                    "a step without a node ran and failed (\"no new node available\"): {step:?}"
+                );
                 walks[i].cancel().await?;
                 walks[i] = bob.dv5().random().add(true).stepwise(true).await?;
                 continue;
             };
-            let id = NodeId::from_field(id).expect("a node id");
+            assert!(
+                step.enr.is_some(),
+                "the step logs the node's ENR with its id: {step:?}"
+            );
             saw_alice |= id == alice_node;
             saw_charlie |= id == charlie_node;
         }
