@@ -1,4 +1,4 @@
-//! `pyrum-codegen`: generate, check and list pyrum's bindings from `commands.toml`.
+//! `pyrum-codegen`: generate, check, list and scan pyrum's bindings from `commands.toml`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use pyrum_codegen::{compare, generate, list, render_spec, scan, update_spec, Settings, Spec};
 
-/// Generate, check and list pyrum's typed bindings from commands.toml.
+/// Generate, check, list and scan pyrum's typed bindings from commands.toml.
 #[derive(Parser)]
 #[command(name = "pyrum-codegen", version)]
 struct Cli {
