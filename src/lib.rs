@@ -45,3 +45,8 @@ pub mod prelude {
     pub use pyrum_core::types::*;
     pub use pyrum_core::{Actor, Call, Command, Error, Result, Rumor};
 }
+
+/// The README's examples, compiled as doctests so they cannot drift from the API.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
