@@ -121,6 +121,8 @@ struct StepWaiter {
 pub(crate) struct CallState {
     pub(crate) id: String,
     pub(crate) display: String,
+    /// `rumor_call{call_id, call}`: the life-cycle events of this call are logged inside it.
+    pub(crate) span: tracing::Span,
     capacity: usize,
     inner: Mutex<Inner>,
     notify: Notify,
@@ -145,7 +147,11 @@ struct Inner {
 
 impl CallState {
     pub(crate) fn new(id: String, display: String, capacity: usize) -> CallState {
+        // (`display` would name tracing's own function inside the macro.)
+        let shown: &str = &display;
+        let span = tracing::debug_span!(target: "pyrum::call", "rumor_call", call_id = id.as_str(), call = shown);
         CallState {
+            span,
             id,
             display,
             capacity: capacity.max(1),
@@ -175,6 +181,16 @@ impl CallState {
 
     /// Handles one entry of this call. Returns true when the call is finished (freed).
     pub(crate) fn on_entry(&self, entry: Entry) -> bool {
+        let _span = self.span.enter();
+        match &entry.marker {
+            Some(Marker::Success) => tracing::debug!(target: "pyrum::call", "setup succeeded"),
+            Some(Marker::Error(m)) => tracing::debug!(target: "pyrum::call", "setup failed: {m}"),
+            Some(Marker::Step) => tracing::trace!(target: "pyrum::call", "step ran"),
+            Some(Marker::Freed) => tracing::debug!(target: "pyrum::call", "freed"),
+            None => {
+                tracing::trace!(target: "pyrum::call", fields = entry.fields.len(), "{}", entry.msg)
+            }
+        }
         let mut inner = self.inner.lock().unwrap();
         let freed = match &entry.marker {
             None => {
@@ -227,6 +243,8 @@ impl CallState {
     /// A session `failed` entry that names this call: of the call itself, or of a `next` or
     /// `cancel` sent for it. Returns true when the call is finished.
     pub(crate) fn on_failed(&self, control: Option<&str>, message: String) -> bool {
+        let _span = self.span.enter();
+        tracing::debug!(target: "pyrum::call", control, "failed: {message}");
         let mut inner = self.inner.lock().unwrap();
         let mut finished = false;
         match control {
@@ -256,6 +274,8 @@ impl CallState {
 
     /// A `next` of this call finished with exit `status` (the echo that follows each `next`).
     pub(crate) fn on_step_done(&self, status: i64) {
+        let _span = self.span.enter();
+        tracing::trace!(target: "pyrum::call", status, "next ended");
         let mut inner = self.inner.lock().unwrap();
         let failure = if status == 0 {
             None

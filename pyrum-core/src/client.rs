@@ -156,7 +156,9 @@ impl Client {
             }
             calls.insert(id.clone(), state.clone());
         }
-        tracing::debug!(target: "pyrum::call", call_id = %id, call = %state.display, "start");
+        state
+            .span
+            .in_scope(|| tracing::debug!(target: "pyrum::call", "start"));
         if let Err(e) = self.send_line(line).await {
             self.calls.lock().unwrap().remove(&id);
             return Err(e);
