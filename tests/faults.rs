@@ -53,21 +53,7 @@ async fn pending_work(rumor: &Rumor, actor_name: &str) -> Pending {
         .await
         .unwrap();
     within("notify setup", notify.setup()).await.unwrap();
-    let mut sleeps = Vec::with_capacity(PENDING);
-    for _ in 0..PENDING {
-        sleeps.push(
-            actor
-                .call(Command::new(["sleep"]).flag("time", "30s"))
-                .await
-                .unwrap(),
-        );
-    }
-    for call in &sleeps {
-        match within("sleep started", call.entries().next()).await {
-            Some(Ok(e)) => assert!(e.msg.starts_with("sleeping"), "{e:?}"),
-            other => panic!("sleep {} did not start: {other:?}", call.id()),
-        }
-    }
+    let sleeps = common::pending_sleeps(&actor, PENDING, LIMIT).await;
     assert_eq!(rumor.pending_calls(), PENDING + 1);
     let mut tasks = Vec::new();
     for call in sleeps {

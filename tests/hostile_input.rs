@@ -291,13 +291,7 @@ fn quoting_property(rt: &tokio::runtime::Runtime, rumor: &Rumor, canary: &Path, 
 fn quoting_injection_property_subprocess() {
     let rt = runtime();
     let canary = canary_path("subprocess");
-    let rumor = rt.block_on(async {
-        Rumor::builder()
-            .rumor_bin(rumor_bin())
-            .spawn()
-            .await
-            .expect("spawning rumor bare")
-    });
+    let rumor = rt.block_on(common::spawn_bare());
     quoting_property(&rt, &rumor, &canary, SUBPROCESS_CASES);
 }
 
@@ -563,13 +557,7 @@ fn quoting_actor_names_invalid_are_refused() {
 #[test]
 fn quoting_actor_names_valid_reach_rumor_intact() {
     let rt = runtime();
-    let rumor = rt.block_on(async {
-        Rumor::builder()
-            .rumor_bin(rumor_bin())
-            .spawn()
-            .await
-            .expect("spawning rumor bare")
-    });
+    let rumor = rt.block_on(common::spawn_bare());
     let mut runner = TestRunner::new(Config {
         cases: 200,
         failure_persistence: None,

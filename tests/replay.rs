@@ -17,10 +17,12 @@ use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use pyrum::commands::host::HostNotifyCall;
 use pyrum::prelude::*;
 use pyrum::Replay;
 use serde_json::Value;
+
+#[allow(dead_code)]
+mod common;
 
 const LOCALHOST: Ipv4Addr = Ipv4Addr::LOCALHOST;
 
@@ -179,20 +181,6 @@ async fn replay_reports_recorded_lines_never_sent() {
 const CONNECT_ALICE_PRIV: &str = "4fbdc938929d6286339ff996c7d5d374bb11b3d624ee2761af10a4c74002fcea";
 const CONNECT_ALICE_ID: &str = "16Uiu2HAm9jTVTnbEp1mXDvcd6eUGAtV9ARPUgkxDVysZtBzQUgnN";
 
-/// Waits until a `host notify` call reports `event`.
-async fn await_event(notify: &HostNotifyCall, event: &str) -> Result<()> {
-    let mut events = notify.stream_event();
-    within(&format!("`{event}` notification"), async {
-        while let Some(seen) = events.next().await {
-            if seen? == event {
-                return Ok(());
-            }
-        }
-        panic!("the notify call ended before `{event}`")
-    })
-    .await
-}
-
 async fn connect_script(rumor: Rumor) -> Result<()> {
     let (alice, bob) = (rumor.actor("alice")?, rumor.actor("bob")?);
     alice
@@ -211,7 +199,7 @@ async fn connect_script(rumor: Rumor) -> Result<()> {
 
     alice.host().listen().ip(LOCALHOST).tcp(0).await?;
     bob.host().listen().ip(LOCALHOST).tcp(0).await?;
-    await_event(&alice_notify, "listen_open").await?;
+    common::await_event(&alice_notify, "listen_open", LIMIT).await?;
     let alice_addr = alice.host().view().await?.addr[0].clone();
     assert!(
         alice_addr.as_str().ends_with(CONNECT_ALICE_ID),
@@ -220,8 +208,8 @@ async fn connect_script(rumor: Rumor) -> Result<()> {
 
     let connected = bob.peer().connect(alice_addr).await?;
     assert_eq!(connected.peer_id, alice_id);
-    await_event(&alice_notify, "connection_open").await?;
-    await_event(&bob_notify, "connection_open").await?;
+    common::await_event(&alice_notify, "connection_open", LIMIT).await?;
+    common::await_event(&bob_notify, "connection_open", LIMIT).await?;
 
     let details = bob.peer().list().details(true).await?;
     let by_id = details.peers.as_object().expect("--details: id -> data");
@@ -234,7 +222,7 @@ async fn connect_script(rumor: Rumor) -> Result<()> {
     assert_eq!(info.peer_id, alice_id);
 
     bob.peer().disconnect(alice_id).await?;
-    await_event(&bob_notify, "connection_close").await?;
+    common::await_event(&bob_notify, "connection_close", LIMIT).await?;
     let after = bob.peer().list().await?;
     assert!(peer_ids(&after.peers).is_empty(), "{after:?}");
 

@@ -10,7 +10,6 @@ use std::future::Future;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use pyrum::commands::host::HostNotifyCall;
 use pyrum::prelude::*;
 use serde_json::Value;
 
@@ -51,20 +50,6 @@ fn tcp_port(addr: &Multiaddr) -> &str {
         .split('/')
         .nth(4)
         .unwrap_or_else(|| panic!("/ip4/<ip>/tcp/<port>/...: {addr}"))
-}
-
-/// Waits until a `host notify` call reports `event`.
-async fn await_event(notify: &HostNotifyCall, event: &str) -> Result<()> {
-    let mut events = notify.stream_event();
-    within(&format!("`{event}` notification"), async {
-        while let Some(seen) = events.next().await {
-            if seen? == event {
-                return Ok(());
-            }
-        }
-        panic!("the notify call ended before `{event}`")
-    })
-    .await
 }
 
 /// The peer ids in a `peer list` result (without `--details`: an array of ids).
@@ -158,7 +143,7 @@ async fn scenario_connect() -> Result<()> {
     // Fixed ports 9001/9002 in the script; free ones here.
     alice.host().listen().ip(LOCALHOST).tcp(0).await?;
     bob.host().listen().ip(LOCALHOST).tcp(0).await?;
-    await_event(&alice_notify, "listen_open").await?;
+    common::await_event(&alice_notify, "listen_open", LIMIT).await?;
     let port = tcp_port(&alice.host().view().await?.addr[0]).to_string();
     // The script writes alice's address by hand from the id it expects.
     let alice_addr = Multiaddr::new(format!("/ip4/127.0.0.1/tcp/{port}/p2p/{CONNECT_ALICE_ID}"))?;
@@ -166,8 +151,8 @@ async fn scenario_connect() -> Result<()> {
     let bob_id = bob.host().view().await?.peer_id;
     let connected = bob.peer().connect(alice_addr).await?;
     assert_eq!(connected.peer_id, alice_id);
-    await_event(&alice_notify, "connection_open").await?;
-    await_event(&bob_notify, "connection_open").await?;
+    common::await_event(&alice_notify, "connection_open", LIMIT).await?;
+    common::await_event(&bob_notify, "connection_open", LIMIT).await?;
 
     let details = bob.peer().list().details(true).await?;
     let by_id = details
@@ -188,8 +173,8 @@ async fn scenario_connect() -> Result<()> {
     );
 
     bob.peer().disconnect(alice_id.clone()).await?;
-    await_event(&alice_notify, "connection_close").await?;
-    await_event(&bob_notify, "connection_close").await?;
+    common::await_event(&alice_notify, "connection_close", LIMIT).await?;
+    common::await_event(&bob_notify, "connection_close", LIMIT).await?;
     let after = bob.peer().list().await?;
     assert!(peer_ids(&after.peers).is_empty(), "{after:?}");
     // Every connection event alice saw was about bob, and bob's about alice.
@@ -585,8 +570,8 @@ async fn scenario_trim() -> Result<()> {
     // One of charlie and dave is cut off (their notify calls see the close).
     let trimmed = within("a trimmed peer notices", async {
         tokio::select! {
-            r = await_event(&notify[1], "connection_close") => r.map(|_| 1),
-            r = await_event(&notify[2], "connection_close") => r.map(|_| 2),
+            r = common::await_event(&notify[1], "connection_close", LIMIT) => r.map(|_| 1),
+            r = common::await_event(&notify[2], "connection_close", LIMIT) => r.map(|_| 2),
         }
     })
     .await?;

@@ -179,24 +179,8 @@ async fn rumor_killed_fails_pending_calls(kind: Kind, test: &str) {
         within("notify setup", call.setup()).await.unwrap();
         notifies.push(call);
     }
-    let mut sleeps = Vec::with_capacity(PENDING_CALLS);
-    for _ in 0..PENDING_CALLS {
-        sleeps.push(
-            actor
-                .call(Command::new(["sleep"]).flag("time", "30s"))
-                .await
-                .unwrap(),
-        );
-    }
     // Every sleep logs "sleeping 30s" when it starts inside Rumor; its setup ends after 30 s.
-    for call in &sleeps {
-        let first = within("sleep started", call.entries().next()).await;
-        match first {
-            Some(Ok(e)) => assert!(e.msg.starts_with("sleeping"), "{e:?}"),
-            other => panic!("sleep call {} did not start: {other:?}", call.id()),
-        }
-        assert!(!call.is_finished());
-    }
+    let sleeps = common::pending_sleeps(&actor, PENDING_CALLS, LIMIT).await;
     assert_eq!(conn.rumor.pending_calls(), PENDING_CALLS + 2);
 
     let mut waiters: Vec<Waiter> = sleeps.into_iter().map(Waiter::Setup).collect();

@@ -237,3 +237,52 @@ pub async fn connect(kind: Kind) -> Connected {
         kind,
     }
 }
+
+/// Sends `n` `sleep --time=30s` calls on `actor` and waits until Rumor has started each one
+/// (its "sleeping" entry), so that all `n` are pending inside Rumor; `limit` bounds each wait.
+pub async fn pending_sleeps(
+    actor: &pyrum_core::Actor,
+    n: usize,
+    limit: Duration,
+) -> Vec<pyrum_core::Call> {
+    let mut sleeps = Vec::with_capacity(n);
+    for _ in 0..n {
+        sleeps.push(
+            actor
+                .call(pyrum_core::Command::new(["sleep"]).flag("time", "30s"))
+                .await
+                .expect("sending a sleep"),
+        );
+    }
+    for call in &sleeps {
+        match tokio::time::timeout(limit, call.entries().next()).await {
+            Ok(Some(Ok(e))) => assert!(e.msg.starts_with("sleeping"), "{e:?}"),
+            other => panic!(
+                "sleep call {} did not start within {limit:?}: {other:?}",
+                call.id()
+            ),
+        }
+        assert!(!call.is_finished());
+    }
+    sleeps
+}
+
+/// Waits until a `host notify` call reports `event`; `limit` bounds the wait.
+pub async fn await_event(
+    notify: &pyrum::commands::host::HostNotifyCall,
+    event: &str,
+    limit: Duration,
+) -> pyrum::Result<()> {
+    let mut events = notify.stream_event();
+    let wait = async {
+        while let Some(seen) = events.next().await {
+            if seen? == event {
+                return Ok(());
+            }
+        }
+        panic!("the notify call ended before `{event}`")
+    };
+    tokio::time::timeout(limit, wait)
+        .await
+        .unwrap_or_else(|_| panic!("`{event}` notification: nothing within {limit:?}"))
+}
