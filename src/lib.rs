@@ -42,6 +42,7 @@ pub mod ssz;
 pub mod prelude {
     pub use crate::rpc::{ListenExt, Payload, RequestExt};
     pub use pyrum_commands::Commands;
+    pub use pyrum_core::typed::{CommandSpec as _, TypedCall};
     pub use pyrum_core::types::*;
     pub use pyrum_core::{Actor, Call, Command, Error, Result, Rumor};
 }

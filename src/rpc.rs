@@ -41,6 +41,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use pyrum_commands::Commands;
+use pyrum_core::typed::CommandSpec;
 use pyrum_core::types::{decode_hex, HexBytes, PeerId};
 use pyrum_core::{Actor, Call, Command, Entries, Error, Output, Result};
 use serde_json::Value;
@@ -454,7 +455,7 @@ async fn step_through(
         if completed || (written && chunks.len() as u64 >= max_chunks) {
             break;
         }
-        let mut step = Box::pin(call.next(None));
+        let mut step = Box::pin(call.step(None));
         let out = tokio::select! {
             biased;
             out = &mut step => out,
@@ -596,7 +597,7 @@ macro_rules! methods {
                     let call = self.call().clone();
                     async move {
                         call.setup().await?;
-                        let out = call.next(None).await?;
+                        let out = call.step(None).await?;
                         let actor = call.actor();
                         let display = format!("{}: rpc {} listen", actor.name(), $word);
                         request_from(&display, &out, actor, Method::$variant)

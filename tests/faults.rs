@@ -76,7 +76,7 @@ async fn pending_work(rumor: &Rumor, actor_name: &str) -> Pending {
     tasks.push(tokio::spawn(async move {
         (
             "next",
-            stepping.next(None).await.map(|_| ()),
+            stepping.step(None).await.map(|_| ()),
             Instant::now(),
         )
     }));

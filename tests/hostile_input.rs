@@ -23,7 +23,7 @@ use common::{connect, rumor_bin, Kind};
 use futures_util::{sink, stream};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
-use pyrum_core::quote::{check_actor_name, check_call_id, UNCARRIED};
+use pyrum_core::quote::{check_actor_name, UNCARRIED};
 use pyrum_core::{Command, Error, Rumor, Wire};
 
 /// Upper bound for any single wait, so that a bug fails instead of hanging.
@@ -361,7 +361,7 @@ fn recording_client() -> (Rumor, Arc<Mutex<Vec<String>>>) {
 
 fn assert_refused(result: pyrum_core::Result<impl std::fmt::Debug>, s: &str) {
     match result {
-        Err(Error::InvalidName { reason, .. }) => {
+        Err(Error::InvalidInput { reason, .. }) => {
             assert!(
                 reason.contains("NUL")
                     || reason.contains("carriage return")
@@ -369,7 +369,7 @@ fn assert_refused(result: pyrum_core::Result<impl std::fmt::Debug>, s: &str) {
                 "{s:?}: unclear reason {reason:?}"
             )
         }
-        other => panic!("{s:?} must be refused with InvalidName, got {other:?}"),
+        other => panic!("{s:?} must be refused with InvalidInput, got {other:?}"),
     }
 }
 
@@ -545,8 +545,6 @@ fn quoting_actor_names_invalid_are_refused() {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
             prop_assert_eq!(check_actor_name(&name).is_ok(), valid, "{:?}", name);
-            let ok = valid && name.len() <= 128 && !name.contains(['-', '.']);
-            prop_assert_eq!(check_call_id(&name).is_ok(), ok, "{:?}", name);
             Ok(())
         })
         .unwrap();
@@ -572,7 +570,11 @@ fn quoting_actor_names_valid_reach_rumor_intact() {
                     .call(Command::new(["sleep"]).flag("time", "1ns"))
                     .await
                     .unwrap();
-                prop_assert!(check_call_id(call.id()).is_ok(), "{}", call.id());
+                prop_assert!(
+                    call.id().chars().all(|c| c.is_ascii_alphanumeric()),
+                    "{}",
+                    call.id()
+                );
                 prop_assert!(ids.lock().unwrap().insert(call.id().to_string()));
                 let out = within("sleep", call.setup()).await;
                 within("sleep freed", call.finished()).await.unwrap();

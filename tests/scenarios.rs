@@ -333,11 +333,11 @@ async fn scenario_status_exchange() -> Result<()> {
         .await?;
     requester.result().await?;
     // `_requester next  # request written`: this step logs no fields.
-    let written = within("request written", requester.next(Some(LIMIT))).await?;
+    let written = within("request written", requester.step(Some(LIMIT))).await?;
     assert_eq!(written.chunk_index, None, "{written:?}");
 
     // `_listener next  # wait for the request`
-    let request = within("request arrives", listener.next(Some(LIMIT))).await?;
+    let request = within("request arrives", listener.step(Some(LIMIT))).await?;
     assert_eq!(
         request.req_id,
         [0],
@@ -366,7 +366,7 @@ async fn scenario_status_exchange() -> Result<()> {
         .await?;
 
     // `_requester next  # Await and process the first response chunk`
-    let chunk = within("response chunk", requester.next(Some(LIMIT))).await?;
+    let chunk = within("response chunk", requester.step(Some(LIMIT))).await?;
     assert_eq!(chunk.chunk_index, Some(0), "{chunk:?}");
     assert_eq!(chunk.result_code, Some(0), "{chunk:?}");
     assert_eq!(chunk.chunk_size, Some(84), "{chunk:?}");
@@ -465,7 +465,7 @@ async fn scenario_dv5() -> Result<()> {
         while !(saw_alice && saw_charlie) {
             let i = steps % walks.len();
             steps += 1;
-            let step = walks[i].next(Some(LIMIT)).await?;
+            let step = walks[i].step(Some(LIMIT)).await?;
             // Stepwise, `dv5 random` logs the node inside the step (typed `id` and `enr`).
             let Some(id) = step.id else {
                 // Rumor v0.3.6 race: `next` takes the step, and while the step function runs,

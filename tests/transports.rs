@@ -203,7 +203,7 @@ async fn rumor_killed_fails_pending_calls(kind: Kind, test: &str) {
                     };
                     ("stream", result)
                 }
-                Waiter::Next(call) => ("next", call.next(None).await.map(|_| ())),
+                Waiter::Next(call) => ("next", call.step(None).await.map(|_| ())),
             };
             (what, result, Instant::now())
         }));

@@ -476,7 +476,7 @@ fn bench(args: &[String]) {
         &mut md,
         format!(
             "Versions: Rumor {} (`rumor bare --level=trace` / `serve --tcp`), {}, {}.",
-            pyrum_core::RUMOR_VERSION,
+            pyrum_commands::RUMOR_VERSION,
             rustc_version(),
             python
                 .as_ref()

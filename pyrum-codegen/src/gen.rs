@@ -127,7 +127,13 @@ pub fn generate_tokens(spec: &Spec, settings: &Settings) -> Result<TokenStream, 
     let trait_doc = g.doc(
         "The typed command tree, on an [`Actor`](pyrum_core::Actor) (and on [`Rumor`](pyrum_core::Rumor), for its default actor).\n\nImport it (`use pyrum::prelude::*`) to write `alice.host().start().await?`.",
     );
+    let version = &spec.rumor_version;
+    let version_doc =
+        g.doc("The Rumor release these bindings describe (`rumor_version` of the spec).");
     Ok(quote! {
+        #version_doc
+        pub const RUMOR_VERSION: &str = #version;
+
         #(#enums)*
 
         #trait_doc
@@ -407,7 +413,14 @@ impl Gen<'_> {
         });
 
         let mut setter_names = BTreeSet::new();
-        let reserved = ["send", "command", "into_future", "new"];
+        let reserved = [
+            "send",
+            "command",
+            "into_future",
+            "new",
+            "builder",
+            "into_builder",
+        ];
         let mut setters = Vec::new();
         for a in cmd.args.iter().filter(|a| a.variadic) {
             let method = snake(&a.name);
@@ -421,15 +434,12 @@ impl Gen<'_> {
             ));
             setters.push(quote! {
                 #doc
-                pub fn #method<I, S>(mut self, words: I) -> Self
+                pub fn #method<I, S>(self, words: I) -> Self
                 where
                     I: IntoIterator<Item = S>,
                     S: Into<#base>,
                 {
-                    for w in words {
-                        self.command = self.command.positional(Into::<#base>::into(w));
-                    }
-                    self
+                    Self(self.0.positionals(words.into_iter().map(Into::<#base>::into)))
                 }
             });
         }
@@ -481,9 +491,8 @@ impl Gen<'_> {
             let doc = self.doc(&text);
             setters.push(quote! {
                 #doc
-                pub fn #method(mut self, value: #pty) -> Self {
-                    self.command = self.command.flag(#name, #value);
-                    self
+                pub fn #method(self, value: #pty) -> Self {
+                    Self(self.0.flag(#name, #value))
                 }
             });
         }
@@ -524,21 +533,6 @@ impl Gen<'_> {
             quote!()
         };
 
-        let next_method = if cmd.steppable {
-            let doc = self.doc(&format!(
-                "Takes one step of `{shown}` (Rumor's `next`): waits until the call offers a step and Rumor ran it.\n\n`timeout` bounds the wait inside Rumor; `None` waits until a step comes or the call ends."
-            ));
-            quote! {
-                #doc
-                pub async fn next(&self, timeout: Option<::std::time::Duration>) -> #core::Result<#step> {
-                    let out = self.call.next(timeout).await?;
-                    #step::from_output(&out)
-                }
-            }
-        } else {
-            quote!()
-        };
-
         let mut stream_names = BTreeSet::new();
         let streams = background
             .iter()
@@ -557,7 +551,7 @@ impl Gen<'_> {
                 quote! {
                     #doc
                     pub fn #method(&self) -> #core::Values<#t> {
-                        self.call.stream(#key).values()
+                        self.0.values(#key)
                     }
                 }
             });
@@ -576,7 +570,7 @@ impl Gen<'_> {
             cmd_doc.push_str(&format!("\n\nAwaiting this builder sends the command and returns [`{result}`]; [`{builder}::send`] gives the call handle instead."));
         }
         if cmd.steppable {
-            cmd_doc.push_str(&format!("\n\nSteppable: [`{handle}::next`] runs one step."));
+            cmd_doc.push_str("\n\nSteppable: `step` on the open call runs one step.");
         }
         if !cmd.advertised {
             cmd_doc.push_str("\n\nNot listed by Rumor's `help`, but routed.");
@@ -590,116 +584,118 @@ impl Gen<'_> {
         let cmd_doc = self.doc(&cmd_doc);
         let long_running = cmd.long_running;
 
-        let into_future = if cmd.long_running {
+        let (output, complete) = if cmd.long_running && streams.is_empty() {
+            (quote!(#handle), quote!(Ok(handle)))
+        } else if cmd.long_running {
+            (quote!(#handle), quote!(Ok(#handle(handle))))
+        } else {
+            (
+                quote!(#result),
+                quote!(<#result as #core::typed::FromOutput>::from_output(&setup)),
+            )
+        };
+        let steppable = if cmd.steppable {
             quote! {
-                impl ::std::future::IntoFuture for #builder {
-                    type Output = #core::Result<#handle>;
-                    type IntoFuture = ::std::pin::Pin<Box<dyn ::std::future::Future<Output = Self::Output> + Send>>;
-                    fn into_future(self) -> Self::IntoFuture {
-                        Box::pin(async move {
-                            let handle = self.send().await?;
-                            handle.call.setup().await?;
-                            Ok(handle)
-                        })
-                    }
+                impl #core::typed::Steppable for #builder {
+                    type Step = #step;
                 }
             }
         } else {
+            quote!()
+        };
+        let handle_item = if streams.is_empty() {
+            let doc = self.doc(&format!(
+                "An open `{shown}` call: its result, {}cancel and completion.",
+                if cmd.steppable { "steps, " } else { "" }
+            ));
             quote! {
-                impl ::std::future::IntoFuture for #builder {
-                    type Output = #core::Result<#result>;
-                    type IntoFuture = ::std::pin::Pin<Box<dyn ::std::future::Future<Output = Self::Output> + Send>>;
-                    fn into_future(self) -> Self::IntoFuture {
-                        Box::pin(async move { self.send().await?.result().await })
+                #doc
+                pub type #handle = #core::typed::TypedCall<#builder>;
+            }
+        } else {
+            let doc = self.doc(&format!(
+                "An open `{shown}` call: what [`TypedCall`]({core_doc}::typed::TypedCall) offers (result, {}cancel, completion), and typed streams of what it logs in the background.",
+                if cmd.steppable { "steps, " } else { "" },
+                core_doc = self.settings.core_path.trim_start_matches("::")
+            ));
+            quote! {
+                #doc
+                #[derive(Debug, Clone)]
+                pub struct #handle(#core::typed::TypedCall<#builder>);
+
+                impl ::std::convert::From<#core::typed::TypedCall<#builder>> for #handle {
+                    fn from(call: #core::typed::TypedCall<#builder>) -> Self {
+                        #handle(call)
                     }
+                }
+
+                impl ::std::ops::Deref for #handle {
+                    type Target = #core::typed::TypedCall<#builder>;
+                    fn deref(&self) -> &Self::Target {
+                        &self.0
+                    }
+                }
+
+                impl #handle {
+                    #(#streams)*
                 }
             }
         };
-        let handle_doc = self.doc(&format!(
-            "An open `{shown}` call: its result, {}cancel and completion.",
-            if cmd.steppable {
-                "steps, "
-            } else if streams.is_empty() {
-                ""
-            } else {
-                "streams, "
-            }
-        ));
         let send_doc =
-            self.doc("Sends the command and returns the call handle without waiting for setup.");
-        let command_doc =
-            self.doc("The untyped command line (before quoting), as it will be sent.");
-        let result_doc =
-            self.doc("Waits for setup and returns its typed result (or Rumor's error).");
-        let cancel_doc = self.doc("Stops the call (Rumor's `cancel`) and waits until it is freed.");
-        let finished_doc = self.doc("Waits until Rumor frees the call.");
-        let call_doc = self.doc("The untyped call, for entries and keys the spec does not name.");
+            self.doc("Sends the command and returns the open call without waiting for setup.");
 
         quote! {
             #cmd_doc
             #[must_use = "a command does nothing until it is awaited or sent"]
             #[derive(Debug, Clone)]
-            pub struct #builder {
-                actor: #core::Actor,
-                command: #core::Command,
-            }
+            pub struct #builder(#core::typed::Builder);
 
             impl #builder {
                 #[allow(unused_variables, clippy::too_many_arguments)]
                 pub(crate) fn new(actor: #core::Actor, names: Vec<String> #(, #req_params)*) -> Self {
-                    #builder {
+                    #builder(#core::typed::Builder::new(
                         actor,
-                        command: #core::Command::new([#(#words),*]).cancel_on_drop(#long_running) #(#req_flags)*,
-                    }
+                        #core::Command::new([#(#words),*]).cancel_on_drop(#long_running) #(#req_flags)*,
+                    ))
                 }
 
                 #(#setters)*
 
-                #command_doc
-                pub fn command(&self) -> &#core::Command {
-                    &self.command
-                }
-
                 #send_doc
-                pub async fn send(self) -> #core::Result<#handle> {
-                    Ok(#handle { call: self.actor.call(self.command).await? })
+                pub fn send(self) -> #core::typed::SendFuture<Self> {
+                    #core::typed::SendFuture::new(self)
                 }
             }
 
-            #into_future
-
-            #handle_doc
-            #[derive(Debug, Clone)]
-            pub struct #handle {
-                call: #core::Call,
+            impl #core::typed::CommandSpec for #builder {
+                type Result = #result;
+                type Output = #output;
+                type Handle = #handle;
+                const PATH: &'static str = #shown;
+                const LONG_RUNNING: bool = #long_running;
+                fn builder(&self) -> &#core::typed::Builder {
+                    &self.0
+                }
+                fn into_builder(self) -> #core::typed::Builder {
+                    self.0
+                }
+                #[allow(unused_variables)]
+                fn complete(handle: #core::typed::TypedCall<Self>, setup: #core::Output) -> #core::Result<#output> {
+                    #complete
+                }
             }
 
-            impl #handle {
-                #call_doc
-                pub fn call(&self) -> &#core::Call {
-                    &self.call
-                }
+            #steppable
 
-                #result_doc
-                pub async fn result(&self) -> #core::Result<#result> {
-                    let out = self.call.setup().await?;
-                    #result::from_output(&out)
+            impl ::std::future::IntoFuture for #builder {
+                type Output = #core::Result<#output>;
+                type IntoFuture = #core::typed::CallFuture<Self>;
+                fn into_future(self) -> Self::IntoFuture {
+                    #core::typed::CallFuture::new(self)
                 }
-
-                #cancel_doc
-                pub async fn cancel(&self) -> #core::Result<()> {
-                    self.call.cancel().await
-                }
-
-                #finished_doc
-                pub async fn finished(&self) -> #core::Result<()> {
-                    self.call.finished().await
-                }
-
-                #next_method
-                #(#streams)*
             }
 
+            #handle_item
             #result_struct
             #step_struct
         }
@@ -781,9 +777,9 @@ impl Gen<'_> {
                 pub entries: Vec<::std::sync::Arc<#core::Entry>>,
             }
 
-            impl #name {
+            impl #core::typed::FromOutput for #name {
                 #from_doc
-                pub fn from_output(out: &#core::Output) -> #core::Result<Self> {
+                fn from_output(out: &#core::Output) -> #core::Result<Self> {
                     Ok(#name {
                         #(#inits)*
                         #error_init

@@ -51,10 +51,10 @@ fn generation_is_deterministic_and_names_come_from_paths() {
     );
     let b = generate(&more, &Settings::default()).unwrap();
     for name in [
-        "pub struct HostListen ",
+        "pub struct HostListen(",
         "pub struct PeerConnectResult",
         "pub struct RpcStatusReqRawStep",
-        "pub struct BlocksOnNameList ",
+        "pub struct BlocksOnNameList(",
     ] {
         assert!(a.contains(name) && b.contains(name), "{name}");
     }

@@ -7,6 +7,7 @@ mod small {
 }
 
 use futures_util::SinkExt;
+use pyrum_core::typed::CommandSpec;
 use small::Commands;
 
 /// Type-checks typical calls without running them.
@@ -51,7 +52,7 @@ fn commands_build_the_expected_lines() {
         let notify = alice.host().notify().events(["connection", "stream"]);
         assert_eq!(
             notify.command().words(),
-            ["host", "notify", "connection", "stream"]
+            ["host", "notify", "--", "connection", "stream"]
         );
         let req = alice
             .rpc()

@@ -35,10 +35,11 @@ pub enum Error {
     /// Rumor sent something the client cannot read (not JSON, too long, missing fields).
     #[error("protocol error: {0}")]
     Protocol(String),
-    /// A name, call id or argument that cannot be sent to Rumor safely.
+    /// Input rejected before anything was sent: an actor name, argument, URL, API key or value
+    /// that cannot reach Rumor safely or intact.
     #[error("invalid {what} {value:?}: {reason}")]
-    InvalidName {
-        /// What kind of word: `actor name`, `call id`, `argument`.
+    InvalidInput {
+        /// What kind of input: `actor name`, `argument`, `multiaddr`, `websocket url`, ...
         what: &'static str,
         /// The offending value (shortened if long).
         value: String,

@@ -4,20 +4,23 @@ use std::path::PathBuf;
 
 use crate::error::{Error, Result};
 
-/// The Rumor version pyrum's bindings describe.
-pub const RUMOR_VERSION: &str = "v0.3.6";
-
 /// The command that builds Rumor into the cache, from a checkout of pyrum.
 pub const INSTALL_COMMAND: &str = "scripts/install-rumor";
 
-/// Where `scripts/install-rumor` puts the binary: `$PYRUM_CACHE_DIR`, else
-/// `$XDG_CACHE_HOME/pyrum`, else `~/.cache/pyrum`, then `rumor-v0.3.6/rumor`.
-pub fn cached_rumor_path() -> Option<PathBuf> {
-    let cache = std::env::var_os("PYRUM_CACHE_DIR")
+/// The cache folder of `scripts/install-rumor`: `$PYRUM_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/pyrum`, else `~/.cache/pyrum`.
+pub fn cache_dir() -> Option<PathBuf> {
+    std::env::var_os("PYRUM_CACHE_DIR")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("pyrum")))
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/pyrum")))?;
-    Some(cache.join(format!("rumor-{RUMOR_VERSION}")).join("rumor"))
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/pyrum")))
+}
+
+/// Where `scripts/install-rumor` links the Rumor its spec describes: `<cache>/rumor` (a link to
+/// `<cache>/rumor-<version>-<patches>/rumor`). Other versions it builds stay in their own
+/// folders, which [`find_rumor`] does not pick.
+pub fn cached_rumor_path() -> Option<PathBuf> {
+    cache_dir().map(|c| c.join("rumor"))
 }
 
 /// Finds Rumor: `$RUMOR_BIN`, then the cache of `scripts/install-rumor`, then `rumor` on `PATH`.
@@ -49,7 +52,7 @@ pub fn find_rumor() -> Result<PathBuf> {
     Err(Error::RumorNotFound {
         hint: format!(
             "looked at $RUMOR_BIN (unset), {} and PATH; run `{INSTALL_COMMAND}` in the pyrum checkout \
-             (builds Rumor {RUMOR_VERSION} with Go, a minute or two) or set RUMOR_BIN",
+             (builds Rumor with Go, a minute or two) or set RUMOR_BIN",
             cached
                 .map(|c| c.display().to_string())
                 .unwrap_or_else(|| "the cache (no HOME set)".into())

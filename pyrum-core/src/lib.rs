@@ -1,19 +1,24 @@
 //! pyrum-core: the runtime of pyrum, the typed Rust client for
-//! [Rumor](https://github.com/protolambda/rumor) v0.3.6.
+//! [Rumor](https://github.com/protolambda/rumor), the Eth2 networking shell.
 //!
-//! Data path: a typed builder (from `pyrum-commands`) makes a [`Command`]; [`Actor::call`] quotes
-//! every word and sends one line with a fresh call id; the reader task parses each JSON line
-//! into an [`Entry`] and routes it by `call_id` to its [`Call`]; the call's markers
-//! (`__success`, `__error`, `__step`, `__freed`) drive setup, steps and completion; the typed
-//! layer reads the [`Output`] into a result struct.
+//! Data path, in one direction: a typed builder (from `pyrum-commands`) holds a [`Command`];
+//! awaiting it ([`typed::CallFuture`]) quotes every word and queues one line with a fresh call
+//! id ([`Actor::call`] does the same untyped); the reader task parses each JSON line into an
+//! [`Entry`] and the router routes it by `call_id`; the call's markers (`__success`, `__error`,
+//! `__step`, `__freed`) drive setup, steps and completion; the typed layer reads the
+//! [`Output`] into a result struct.
 //!
-//! Transports: [`Rumor::spawn`] (`rumor bare --level=trace` as a child process),
-//! [`Rumor::connect_tcp`], [`Rumor::connect_unix`], [`Rumor::connect_ws`] (`rumor serve`), or any
-//! [`Wire`] through [`RumorBuilder::connect`].
-//!
-//! Record and replay: `PYRUM_RECORD=run.jsonl` (or [`RumorBuilder::record_to`]) writes a
-//! transcript of a connection ([`record`]); [`Replay`] serves it back without Rumor and fails
-//! with a [`Mismatch`] where the program sends something else ([`replay`]).
+//! | module | job |
+//! |---|---|
+//! | `transport` | [`Wire`]s: `rumor bare` as a child, TCP, Unix socket, WebSocket |
+//! | `conn` (private) | the writer, the reader task, deadlines |
+//! | `router` (private) | pure routing state: calls, steps, cancels, statements |
+//! | [`mod@entry`] | one JSON line from Rumor |
+//! | `call` | [`Call`], its [`Output`] and streams ([`Entries`], [`Values`]) |
+//! | `rumor` | [`Rumor`], [`RumorBuilder`], [`Actor`], session statements |
+//! | [`typed`] | what every generated command shares ([`typed::CommandSpec`], [`typed::TypedCall`]) |
+//! | [`types`] | values that go to Rumor and come back ([`types::ToArg`], [`types::FromField`]) |
+//! | [`quote`] | the quoting that keeps every word data |
 //!
 //! ```no_run
 //! # async fn demo() -> pyrum_core::Result<()> {
@@ -24,28 +29,30 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Errors: when Rumor exits or the connection drops, every pending call, stream and step
-//! waiter gets the same [`Error::Disconnected`] at once. A stream that reads slower than Rumor
-//! writes loses only its own oldest entries ([`Error::Lagged`]); the reader never waits for it.
+//! Errors: when Rumor exits or the connection drops, every pending call, stream, step and
+//! statement gets the same [`Error::Disconnected`] at once. Every wait has a deadline
+//! ([`Config`]). A stream that reads slower than Rumor writes loses only its own oldest
+//! entries ([`Error::Lagged`]); the reader never waits for it.
 #![warn(missing_docs)]
 
-mod actor;
 mod call;
-mod client;
+mod command;
+mod conn;
 pub mod entry;
 mod error;
 mod find;
 pub mod quote;
-pub mod record;
-pub mod replay;
+mod router;
+mod rumor;
 pub mod transport;
+pub mod typed;
 pub mod types;
 
-pub use actor::{Actor, Command};
 pub use call::{Call, Entries, Output, Values};
-pub use client::{Config, Rumor, RumorBuilder};
+pub use command::Command;
+pub use conn::{Config, WireInfo};
 pub use entry::{Entry, Level, Marker};
 pub use error::{Error, Result};
-pub use find::{cached_rumor_path, find_rumor, INSTALL_COMMAND, RUMOR_VERSION};
-pub use replay::{Mismatch, Replay, Transcript};
+pub use find::{cache_dir, cached_rumor_path, find_rumor, INSTALL_COMMAND};
+pub use rumor::{Actor, Rumor, RumorBuilder, WireHook};
 pub use transport::Wire;

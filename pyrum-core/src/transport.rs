@@ -2,8 +2,14 @@
 //!
 //! A [`Wire`] is what the client runs on: a sink of outgoing lines, a stream of incoming
 //! lines, and an optional way to explain why the connection ended (a subprocess' exit status
-//! and stderr). The four built-in transports make one; tests and recorders can make their own
-//! with [`Wire::new`].
+//! and stderr). The four built-in transports make one; tests, recorders and fault injectors can
+//! make their own with [`Wire::new`] or wrap one with [`Wire::into_parts`].
+//!
+//! Incoming bytes that are not what Rumor writes do not end a connection: invalid UTF-8
+//! becomes a lossy line (U+FFFD), a WebSocket message with several lines gives several lines,
+//! and a binary WebSocket message becomes a notice line. Lines that are not JSON (those among
+//! them) reach the client's session events. Only a line longer than `max_line_length` ends
+//! the connection, since reading on would mean reading without bound.
 
 use std::collections::VecDeque;
 use std::io;
@@ -13,19 +19,22 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use bytes::BytesMut;
 use futures_util::future::BoxFuture;
 use futures_util::{Sink, SinkExt, Stream, StreamExt, TryStreamExt};
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, BufReader};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::process::Command;
-use tokio_util::codec::{FramedRead, FramedWrite, LinesCodec, LinesCodecError};
+use tokio_util::codec::{Decoder, Encoder, FramedRead, FramedWrite};
 
+use crate::conn::Config;
 use crate::error::{Error, Result};
 
 /// Outgoing lines (without the trailing newline).
 pub type LineSink = Pin<Box<dyn Sink<String, Error = io::Error> + Send>>;
 /// Incoming lines (without the trailing newline).
 pub type LineStream = Pin<Box<dyn Stream<Item = io::Result<String>> + Send>>;
-type Describe = Box<dyn FnOnce() -> BoxFuture<'static, String> + Send>;
+/// Explains why a connection ended (exit status, stderr), once it has.
+pub type Describe = Box<dyn FnOnce() -> BoxFuture<'static, String> + Send>;
 
 /// One connection to Rumor, as lines.
 ///
@@ -68,19 +77,15 @@ impl Wire {
     }
 
     /// A wire over any byte stream pair, framed as newline-terminated lines of at most
-    /// `max_line` bytes (a longer incoming line is an error on the connection).
+    /// `max_line` bytes (see the module docs for what happens to longer or invalid lines).
     pub fn from_io(
         name: impl Into<String>,
         read: impl AsyncRead + Send + 'static,
         write: impl AsyncWrite + Send + 'static,
         max_line: usize,
     ) -> Wire {
-        let stream = FramedRead::new(read, LinesCodec::new_with_max_length(max_line))
-            .map_err(move |e| codec_error(e, max_line));
-        let sink =
-            SinkExt::<String>::sink_map_err(FramedWrite::new(write, LinesCodec::new()), move |e| {
-                codec_error(e, max_line)
-            });
+        let stream = FramedRead::with_capacity(read, LossyLines::new(max_line), 64 << 10);
+        let sink = FramedWrite::new(write, LossyLines::new(max_line));
         Wire::new(name, sink, stream)
     }
 
@@ -88,32 +93,161 @@ impl Wire {
     pub fn name(&self) -> &str {
         &self.name
     }
-}
 
-fn codec_error(e: LinesCodecError, max_line: usize) -> io::Error {
-    match e {
-        LinesCodecError::MaxLineLengthExceeded => io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("Rumor sent a line longer than {max_line} bytes (raise max_line_length)"),
-        ),
-        LinesCodecError::Io(e) => e,
+    /// Takes the wire apart, to wrap its sink or stream: name, sink, stream, and how it
+    /// explains its end.
+    pub fn into_parts(self) -> (String, LineSink, LineStream, Option<Describe>) {
+        (self.name, self.sink, self.stream, self.describe_close)
+    }
+
+    /// Puts a wire back together from [`into_parts`](Self::into_parts).
+    pub fn from_parts(
+        name: String,
+        sink: LineSink,
+        stream: LineStream,
+        describe_close: Option<Describe>,
+    ) -> Wire {
+        Wire {
+            name,
+            sink,
+            stream,
+            describe_close,
+        }
     }
 }
 
-/// What the subprocess transport remembers of stderr.
+/// Newline-framed lines; decoding is lossy (invalid UTF-8 becomes U+FFFD) and bounded.
+struct LossyLines {
+    max: usize,
+    /// Bytes of the current line already searched for a newline.
+    searched: usize,
+}
+
+impl LossyLines {
+    fn new(max: usize) -> LossyLines {
+        LossyLines {
+            max: max.max(1),
+            searched: 0,
+        }
+    }
+}
+
+/// The error for a line over the limit: Rumor's entries are never that long unless something
+/// is badly wrong, and reading on would mean reading without bound.
+pub(crate) fn too_long(max: usize) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("Rumor sent a line longer than {max} bytes (raise max_line_length)"),
+    )
+}
+
+impl Decoder for LossyLines {
+    type Item = String;
+    type Error = io::Error;
+
+    fn decode(&mut self, buf: &mut BytesMut) -> io::Result<Option<String>> {
+        let limit = buf.len().min(self.max + 1);
+        match buf[self.searched..limit].iter().position(|b| *b == b'\n') {
+            Some(i) => {
+                let end = self.searched + i;
+                let line = buf.split_to(end + 1);
+                self.searched = 0;
+                Ok(Some(String::from_utf8_lossy(&line[..end]).into_owned()))
+            }
+            None if buf.len() > self.max => Err(too_long(self.max)),
+            None => {
+                self.searched = buf.len();
+                Ok(None)
+            }
+        }
+    }
+
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> io::Result<Option<String>> {
+        if let Some(line) = self.decode(buf)? {
+            return Ok(Some(line));
+        }
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        let rest = buf.split();
+        self.searched = 0;
+        Ok(Some(String::from_utf8_lossy(&rest).into_owned()))
+    }
+}
+
+impl Encoder<String> for LossyLines {
+    type Error = io::Error;
+    fn encode(&mut self, line: String, dst: &mut BytesMut) -> io::Result<()> {
+        dst.reserve(line.len() + 1);
+        dst.extend_from_slice(line.as_bytes());
+        dst.extend_from_slice(b"\n");
+        Ok(())
+    }
+}
+
+/// The last bytes a child wrote to stderr (at most [`StderrTail::KEEP`]), and its first
+/// `panic:` line.
+#[derive(Clone, Default)]
+pub(crate) struct StderrTail(Arc<Mutex<TailInner>>);
+
 #[derive(Default)]
-struct StderrTail {
-    lines: VecDeque<String>,
+struct TailInner {
+    bytes: VecDeque<u8>,
+    /// The line being written, for panic detection (bounded).
+    line: Vec<u8>,
     panic: Option<String>,
 }
 
-const STDERR_LINES: usize = 20;
+impl StderrTail {
+    /// Bytes of stderr kept.
+    const KEEP: usize = 64 << 10;
+
+    fn push(&self, chunk: &[u8]) {
+        let mut t = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        for &b in chunk {
+            if b == b'\n' {
+                if t.panic.is_none() {
+                    let line = String::from_utf8_lossy(&t.line).into_owned();
+                    if line.starts_with("panic: ") || line.starts_with("fatal error: ") {
+                        t.panic = Some(line);
+                    }
+                }
+                t.line.clear();
+            } else if t.line.len() < 512 {
+                t.line.push(b);
+            }
+        }
+        t.bytes
+            .extend(&chunk[chunk.len().saturating_sub(Self::KEEP)..]);
+        let excess = t.bytes.len().saturating_sub(Self::KEEP);
+        t.bytes.drain(..excess);
+    }
+
+    /// `; <panic line>; last stderr: a | b | c` (the last five lines), or nothing.
+    pub(crate) fn describe(&self) -> String {
+        let t = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = String::new();
+        if let Some(p) = &t.panic {
+            out.push_str("; ");
+            out.push_str(p);
+        }
+        let text: Vec<u8> = t.bytes.iter().copied().collect();
+        let text = String::from_utf8_lossy(&text);
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        if !lines.is_empty() {
+            let last: Vec<&str> = lines.iter().rev().take(5).rev().copied().collect();
+            out.push_str("; last stderr: ");
+            out.push_str(&crate::quote::shorten_to(&last.join(" | "), 2000));
+        }
+        out
+    }
+}
 
 /// Starts `rumor bare --level=trace` and talks to it over stdin/stdout.
 ///
 /// The child is killed when the wire (and so the client) is dropped. stderr is drained; its
-/// last lines, and the first `panic:` line, go into the disconnect cause.
-pub(crate) fn spawn_bare(bin: &Path, max_line: usize) -> Result<Wire> {
+/// last 64 KiB, and the first `panic:` line, go into the disconnect cause.
+pub(crate) fn spawn_bare(bin: &Path, max_line: usize) -> Result<(Wire, StderrTail)> {
     let mut child = Command::new(bin)
         .args(["bare", "--level=trace"])
         .stdin(Stdio::piped())
@@ -122,27 +256,26 @@ pub(crate) fn spawn_bare(bin: &Path, max_line: usize) -> Result<Wire> {
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| Error::io(format!("starting {} bare", bin.display()), e))?;
-    let stdin = child.stdin.take().expect("stdin is piped");
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let stderr = child.stderr.take().expect("stderr is piped");
+    let (Some(stdin), Some(stdout), Some(mut stderr)) =
+        (child.stdin.take(), child.stdout.take(), child.stderr.take())
+    else {
+        return Err(Error::io(
+            format!("starting {} bare", bin.display()),
+            io::Error::other("the child's pipes are missing"),
+        ));
+    };
 
-    let tail = Arc::new(Mutex::new(StderrTail::default()));
+    let tail = StderrTail::default();
     let stderr_task = {
         let tail = tail.clone();
         tokio::spawn(async move {
-            let mut lines = BufReader::new(stderr).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                tracing::debug!(target: "pyrum::rumor_stderr", "{line}");
-                let mut t = tail.lock().unwrap();
-                if t.panic.is_none()
-                    && (line.starts_with("panic: ") || line.starts_with("fatal error: "))
-                {
-                    t.panic = Some(line.clone());
+            let mut buf = vec![0u8; 8192];
+            while let Ok(n) = stderr.read(&mut buf).await {
+                if n == 0 {
+                    break;
                 }
-                if t.lines.len() == STDERR_LINES {
-                    t.lines.pop_front();
-                }
-                t.lines.push_back(line);
+                tracing::debug!(target: "pyrum::rumor_stderr", "{}", String::from_utf8_lossy(&buf[..n]));
+                tail.push(&buf[..n]);
             }
         })
     };
@@ -165,17 +298,19 @@ pub(crate) fn spawn_bare(bin: &Path, max_line: usize) -> Result<Wire> {
         ));
     });
 
-    let mut wire = Wire::from_io(format!("{} bare", bin.display()), stdout, stdin, max_line);
-    // The sink owns `keep_alive`: when the client drops the wire, the child is killed.
-    let sink = std::mem::replace(
-        &mut wire.sink,
-        Box::pin(futures_util::sink::drain().sink_map_err(|e| match e {})),
+    let name = format!(
+        "{} bare",
+        bin.file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_else(|| bin.display().to_string())
     );
+    let mut wire = Wire::from_io(name, stdout, stdin, max_line);
     wire.sink = Box::pin(KeepAlive {
-        inner: sink,
+        inner: wire.sink,
         _guard: keep_alive,
     });
-    Ok(wire.on_close(move || {
+    let describe_tail = tail.clone();
+    let wire = wire.on_close(move || {
         Box::pin(async move {
             let mut status_rx = status_rx;
             let status = tokio::time::timeout(Duration::from_secs(2), async {
@@ -191,27 +326,10 @@ pub(crate) fn spawn_bare(bin: &Path, max_line: usize) -> Result<Wire> {
             .await
             .unwrap_or_else(|_| "still running (stdout closed)".to_string());
             let _ = tokio::time::timeout(Duration::from_millis(500), stderr_task).await;
-            let t = tail.lock().unwrap();
-            let mut cause = format!("rumor exited ({status})");
-            if let Some(p) = &t.panic {
-                cause.push_str("; ");
-                cause.push_str(p);
-            }
-            if !t.lines.is_empty() {
-                let last: Vec<&str> = t
-                    .lines
-                    .iter()
-                    .rev()
-                    .take(5)
-                    .rev()
-                    .map(String::as_str)
-                    .collect();
-                cause.push_str("; last stderr: ");
-                cause.push_str(&last.join(" | "));
-            }
-            cause
+            format!("rumor exited ({status}){}", describe_tail.describe())
         })
-    }))
+    });
+    Ok((wire, tail))
 }
 
 /// A sink that also holds a guard, dropped with the sink.
@@ -245,94 +363,138 @@ impl<G: Unpin> Sink<String> for KeepAlive<G> {
     }
 }
 
+async fn within<T>(
+    limit: Duration,
+    what: impl FnOnce() -> String,
+    fut: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    tokio::time::timeout(limit, fut).await.unwrap_or_else(|_| {
+        Err(Error::Timeout {
+            what: what(),
+            after: limit,
+        })
+    })
+}
+
 /// Connects to `rumor serve --tcp ADDR`.
-pub(crate) async fn connect_tcp(addr: &str, max_line: usize) -> Result<Wire> {
-    let stream = tokio::net::TcpStream::connect(addr).await.map_err(|e| {
-        Error::io(
-            format!("connecting to {addr} (is `rumor serve --tcp {addr}` running?)"),
-            e,
-        )
-    })?;
+pub(crate) async fn connect_tcp(addr: &str, config: &Config) -> Result<Wire> {
+    let connect = async {
+        tokio::net::TcpStream::connect(addr).await.map_err(|e| {
+            Error::io(
+                format!("connecting to {addr} (is `rumor serve --tcp {addr}` running?)"),
+                e,
+            )
+        })
+    };
+    let stream = within(
+        config.connect_timeout,
+        || format!("connecting to {addr}"),
+        connect,
+    )
+    .await?;
     let _ = stream.set_nodelay(true);
     let (r, w) = stream.into_split();
-    Ok(Wire::from_io(format!("tcp {addr}"), r, w, max_line))
+    Ok(Wire::from_io(
+        format!("tcp {addr}"),
+        r,
+        w,
+        config.max_line_length,
+    ))
 }
 
 /// Connects to `rumor serve --ipc PATH`.
 #[cfg(unix)]
-pub(crate) async fn connect_unix(path: &Path, max_line: usize) -> Result<Wire> {
-    let stream = tokio::net::UnixStream::connect(path).await.map_err(|e| {
-        Error::io(
-            format!(
-                "connecting to unix socket {} (is `rumor serve --ipc {}` running?)",
-                path.display(),
-                path.display()
-            ),
-            e,
-        )
-    })?;
+pub(crate) async fn connect_unix(path: &Path, config: &Config) -> Result<Wire> {
+    let connect = async {
+        tokio::net::UnixStream::connect(path).await.map_err(|e| {
+            Error::io(
+                format!(
+                    "connecting to unix socket {} (is `rumor serve --ipc {}` running?)",
+                    path.display(),
+                    path.display()
+                ),
+                e,
+            )
+        })
+    };
+    let what = || format!("connecting to unix socket {}", path.display());
+    let stream = within(config.connect_timeout, what, connect).await?;
     let (r, w) = stream.into_split();
     Ok(Wire::from_io(
         format!("unix {}", path.display()),
         r,
         w,
-        max_line,
+        config.max_line_length,
     ))
 }
 
 /// Connects to `rumor serve --http HOST:PORT --api-key KEY` at `url` (`ws://HOST:PORT/ws`).
-pub(crate) async fn connect_ws(url: &str, api_key: &str, max_line: usize) -> Result<Wire> {
+pub(crate) async fn connect_ws(url: &str, api_key: &str, config: &Config) -> Result<Wire> {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     use tokio_tungstenite::tungstenite::{self, Message};
 
-    let mut request = url.into_client_request().map_err(|e| Error::InvalidName {
+    let mut request = url.into_client_request().map_err(|e| Error::InvalidInput {
         what: "websocket url",
         value: url.to_string(),
         reason: format!("not a websocket URL ({e}); expected ws://HOST:PORT/ws"),
     })?;
     if !api_key.is_empty() {
-        let value = api_key.parse().map_err(|_| Error::InvalidName {
+        let value = api_key.parse().map_err(|_| Error::InvalidInput {
             what: "api key",
             value: "(hidden)".into(),
             reason: "an API key must be visible ASCII to go in the X-Api-Key header".into(),
         })?;
         request.headers_mut().insert("X-Api-Key", value);
     }
-    let (ws, _) = tokio_tungstenite::connect_async(request).await.map_err(|e| match e {
-        tungstenite::Error::Http(resp) if resp.status() == 403 => Error::Auth {
-            url: url.to_string(),
-            hint: "the server's --api-key differs from the one given; pass the key `rumor serve --api-key` was started with".into(),
-        },
-        tungstenite::Error::Io(io) => Error::io(
-            format!("connecting to {url} (is `rumor serve --http HOST:PORT` running? the path is /ws)"),
-            io,
-        ),
-        other => Error::io(
-            format!("connecting to {url}"),
-            io::Error::other(other.to_string()),
-        ),
-    })?;
+    let connect = async {
+        tokio_tungstenite::connect_async(request).await.map_err(|e| match e {
+            tungstenite::Error::Http(resp) if resp.status() == 403 => Error::Auth {
+                url: url.to_string(),
+                hint: "the server's --api-key differs from the one given; pass the key `rumor serve --api-key` was started with".into(),
+            },
+            tungstenite::Error::Io(io) => Error::io(
+                format!("connecting to {url} (is `rumor serve --http HOST:PORT` running? the path is /ws)"),
+                io,
+            ),
+            other => Error::io(
+                format!("connecting to {url}"),
+                io::Error::other(other.to_string()),
+            ),
+        })
+    };
+    let what = || format!("the WebSocket handshake with {url} (does the server speak WebSocket?)");
+    let (ws, _) = within(config.connect_timeout, what, connect).await?;
     let (sink, stream) = ws.split();
     let sink = sink
         .with(|line: String| async move { Ok::<_, tungstenite::Error>(Message::Text(line.into())) })
         .sink_map_err(|e| io::Error::other(e.to_string()));
-    let stream = stream.filter_map(move |msg| async move {
-        match msg {
-            Ok(Message::Text(t)) => {
-                let t = t.as_str().trim_end_matches('\n');
-                if t.len() > max_line {
-                    Some(Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        format!("Rumor sent a line longer than {max_line} bytes (raise max_line_length)"),
-                    )))
-                } else {
-                    Some(Ok(t.to_string()))
-                }
-            }
-            Ok(Message::Close(_)) => None,
-            Ok(_) => None,
-            Err(e) => Some(Err(io::Error::other(e.to_string()))),
-        }
-    });
+    let max_line = config.max_line_length;
+    let stream = stream
+        .map_err(|e| io::Error::other(e.to_string()))
+        .try_take_while(|msg| std::future::ready(Ok(!matches!(msg, Message::Close(_)))))
+        .map_ok(move |msg| {
+            // Rumor writes one entry per message, but a message may hold several lines.
+            let lines: Vec<io::Result<String>> = match msg {
+                Message::Text(t) => t
+                    .as_str()
+                    .split('\n')
+                    .filter(|l| !l.is_empty())
+                    .map(|l| {
+                        if l.len() > max_line {
+                            Err(too_long(max_line))
+                        } else {
+                            Ok(l.to_string())
+                        }
+                    })
+                    .collect(),
+                Message::Binary(b) => vec![Ok(format!(
+                    "the server sent a binary WebSocket message of {} bytes; Rumor sends text, so it was ignored",
+                    b.len()
+                ))],
+                _ => Vec::new(),
+            };
+            futures_util::stream::iter(lines)
+        })
+        .try_flatten();
     Ok(Wire::new(format!("websocket {url}"), sink, stream))
 }

@@ -94,7 +94,7 @@ pub fn de_duration_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duratio
 }
 
 fn invalid(what: &'static str, value: &str, reason: &'static str) -> Error {
-    Error::InvalidName {
+    Error::InvalidInput {
         what,
         value: crate::quote::shorten(value),
         reason: reason.into(),

@@ -292,7 +292,7 @@ async fn route_script(lines: &[Line]) -> Result<(), String> {
             Ok(())
         }));
         let c = calls[1].clone();
-        waiters.push(tokio::spawn(async move { c.next(None).await.map(|_| ()) }));
+        waiters.push(tokio::spawn(async move { c.step(None).await.map(|_| ()) }));
         let c = calls[2].clone();
         waiters.push(tokio::spawn(async move { c.cancel().await }));
         let c = calls[2].clone();

@@ -80,6 +80,8 @@ struct Sent {
 struct Fake {
     from_client: mpsc::UnboundedReceiver<String>,
     to_client: Option<mpsc::UnboundedSender<io::Result<String>>>,
+    /// The step tokens of the `next` lines seen, per call id, oldest first.
+    tokens: std::collections::HashMap<String, std::collections::VecDeque<String>>,
 }
 
 impl Fake {
@@ -99,6 +101,7 @@ impl Fake {
             Fake {
                 from_client: out_rx,
                 to_client: Some(in_tx),
+                tokens: Default::default(),
             },
         )
     }
@@ -132,8 +135,8 @@ impl Fake {
     }
 
     /// The next line, which must be a control line: `'_id' 'cancel' &`, or a `next` in its
-    /// group `{ '_id' 'next' [timeout]; 'echo' 'pyrum-step:<id>:'"$?"; } &`. Returns the
-    /// control words (`_id`, `next`, ...).
+    /// group `{ '_id' 'next' 'T'; 'echo' 'pyrum-step:<nonce>:<n>:<seq>:'"$?"; } &`. Returns the
+    /// control words (`_id`, `next`, ...) and keeps the step's token for [`Fake::step_done`].
     async fn control(&mut self) -> Vec<String> {
         let line = self.line().await;
         if let Some(group) = line.strip_prefix("{ ") {
@@ -143,7 +146,19 @@ impl Fake {
             let (words, background) = unquote(control);
             assert!(!background, "{line:?}");
             let id = words[0].strip_prefix('_').expect("call id first");
-            assert_eq!(echo, format!("'pyrum-step:{id}:'\"$?\"; }} &"), "{line:?}");
+            let token = echo
+                .strip_prefix('\'')
+                .and_then(|e| e.strip_suffix("'\"$?\"; } &"))
+                .unwrap_or_else(|| panic!("the echo of a next: {line:?}"));
+            let number = id.rsplit('n').next().unwrap();
+            assert!(
+                token.starts_with("pyrum-step:k") && token.contains(&format!(":{number}:")),
+                "{line:?}"
+            );
+            self.tokens
+                .entry(id.to_string())
+                .or_default()
+                .push_back(token.to_string());
             return words;
         }
         let (words, background) = unquote(&line);
@@ -151,9 +166,14 @@ impl Fake {
         words
     }
 
-    /// The echo that ends a `next` of `sent` with exit `status`.
-    fn step_done(&self, sent: &Sent, status: i32) {
-        self.send(json!({"level": "info", "msg": "", "stdout": format!("pyrum-step:{}:{status}\n", sent.id)}));
+    /// The echo that ends the oldest open `next` of `sent` with exit `status`.
+    fn step_done(&mut self, sent: &Sent, status: i32) {
+        let token = self
+            .tokens
+            .get_mut(&sent.id)
+            .and_then(|t| t.pop_front())
+            .unwrap_or_else(|| panic!("no next of {} is open", sent.id));
+        self.send(json!({"level": "info", "msg": "", "stdout": format!("{token}{status}\n")}));
     }
 
     fn send_raw(&self, line: &str) {
@@ -249,7 +269,7 @@ async fn every_word_is_single_quoted() {
     .await;
     let line = fake.line().await;
     let expected = format!(
-        "'_{}' 'alice:' 'lvl_trace' 'peer' 'connect' '--addr=it'\\''s $HOME `id` $(touch x) \"q\" a b\nc;&|#*' 'o'\\''clock' &",
+        "'_{}' 'alice:' 'lvl_trace' 'peer' 'connect' '--addr=it'\\''s $HOME `id` $(touch x) \"q\" a b\nc;&|#*' '--' 'o'\\''clock' &",
         c.id()
     );
     assert_eq!(line, expected);
@@ -264,6 +284,7 @@ async fn every_word_is_single_quoted() {
             "peer",
             "connect",
             &format!("--addr={nasty}"),
+            "--",
             "o'clock"
         ]
     );
@@ -271,15 +292,22 @@ async fn every_word_is_single_quoted() {
     // Control lines are quoted the same way.
     let stepping = tokio::spawn({
         let c = c.clone();
-        async move { c.next(Some(Duration::from_millis(1500))).await }
+        async move { c.step(Some(Duration::from_millis(1500))).await }
     });
-    assert_eq!(
-        fake.line().await,
-        format!(
-            "{{ '_{id}' 'next' '1500ms'; 'echo' 'pyrum-step:{id}:'\"$?\"; }} &",
-            id = c.id()
-        )
+    // (The `next` waits until Rumor registered the call: any entry of it.)
+    let sent = Sent {
+        id: c.id().to_string(),
+        actor: "alice".into(),
+        words: Vec::new(),
+    };
+    fake.log(&sent, json!({"msg": "started"}));
+    let line = fake.line().await;
+    let prefix = format!(
+        "{{ '_{id}' 'next' '1500ms'; 'echo' 'pyrum-step:k",
+        id = c.id()
     );
+    assert!(line.starts_with(&prefix), "{line}");
+    assert!(line.ends_with(":0:'\"$?\"; } &"), "{line}");
     stepping.abort();
 
     // Words that no quoting can carry are refused before anything is sent.
@@ -289,7 +317,7 @@ async fn every_word_is_single_quoted() {
         .call(Command::new(["echo"]).positional("a\0b"))
         .await
         .expect_err("NUL cannot be sent");
-    assert!(matches!(err, Error::InvalidName { .. }), "{err:?}");
+    assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
     assert!(
         rumor.actor("bad name").is_err(),
         "actor names are checked too"
@@ -441,9 +469,12 @@ async fn step_completes_next_with_the_fields_logged_before_it() {
     for chunk in 0..2 {
         let stepping = tokio::spawn({
             let c = c.clone();
-            async move { c.next(None).await }
+            async move { c.step(None).await }
         });
-        assert_eq!(fake.control().await, [format!("_{}", s.id), "next".into()]);
+        assert_eq!(
+            fake.control().await,
+            [format!("_{}", s.id), "next".into(), "60s".into()]
+        );
         fake.log(
             &s,
             json!({"chunk_index": chunk, "data": format!("d{chunk}")}),
@@ -470,7 +501,7 @@ async fn step_completes_next_with_the_fields_logged_before_it() {
     // A failing `next` (Rumor's `failed` warning for the control line) fails only that step.
     let stepping = tokio::spawn({
         let c = c.clone();
-        async move { c.next(None).await }
+        async move { c.step(None).await }
     });
     let words = fake.control().await;
     fake.failed(words, "exit status 1: no remaining steps");
@@ -482,7 +513,7 @@ async fn step_completes_next_with_the_fields_logged_before_it() {
     // A `next` still waiting when the call is freed ends with an error, not a hang.
     let stepping = tokio::spawn({
         let c = c.clone();
-        async move { c.next(None).await }
+        async move { c.step(None).await }
     });
     fake.control().await;
     fake.freed(&s);
@@ -501,7 +532,7 @@ async fn freed_completes_cancel() {
     )
     .await;
     let s = fake.call().await;
-    assert_eq!(s.words, ["host", "notify", "all"]);
+    assert_eq!(s.words, ["host", "notify", "--", "all"]);
     fake.success(&s);
     within("setup", c.setup()).await.unwrap();
 
@@ -607,7 +638,7 @@ async fn end_of_stream_fails_everything_pending_at_once() {
     }));
     tasks.push(tokio::spawn({
         let long = long.clone();
-        async move { (long.next(None).await.map(|_| ()), Instant::now()) }
+        async move { (long.step(None).await.map(|_| ()), Instant::now()) }
     }));
     tasks.push(tokio::spawn({
         let long = long.clone();
@@ -747,21 +778,23 @@ async fn a_step_that_ran_and_failed_keeps_its_output_and_message() {
 
     let first = tokio::spawn({
         let c = c.clone();
-        async move { c.next(None).await }
+        async move { c.step(None).await }
     });
     fake.control().await;
     let second = tokio::spawn({
         let c = c.clone();
-        async move { c.next(None).await }
+        async move { c.step(None).await }
     });
-    fake.control().await;
+    // The second `next` waits until the first one ended: steps of a call go one at a time.
+    still_pending("the second next", fake.from_client.recv()).await;
     fake.log(&s, json!({"chunk_index": 0, "result_code": 2}));
     fake.step(&s);
     fake.failed(
-        vec![format!("_{}", s.id), "next".into()],
+        vec![format!("_{}", s.id), "next".into(), "60s".into()],
         "exit status 1: step failed: got 2 reqresp result code",
     );
     fake.step_done(&s, 1);
+    fake.control().await;
     let out = within("first step", first).await.unwrap().unwrap();
     assert_eq!(out.fields["result_code"], 2);
     assert_eq!(

@@ -1,9 +1,9 @@
-// `host notify` is long-running but offers no steps: there is no `next` on its call.
+// `host notify` is long-running but offers no steps: there is no `step` on its call.
 use pyrum::prelude::*;
 
 async fn scenario(alice: Actor) -> pyrum::Result<()> {
     let notify = alice.host().notify().events(["all"]).await?;
-    notify.next(None).await?;
+    notify.step(None).await?;
     Ok(())
 }
 

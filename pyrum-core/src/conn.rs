@@ -1,0 +1,528 @@
+//! The connection: the router behind a lock, the writer, and the reader task.
+//!
+//! Writing: a caller whose line finds the writer idle writes it itself (no hop to another
+//! task); otherwise the line waits in the outbox, which the writer task drains in batches.
+//! Lines the router releases (a held cancel, a queued `next`) and cancels from `Drop` go to the
+//! outbox without waiting for room, so they are never lost. Calls wait for room when the outbox
+//! holds `send_queue` lines (Rumor is not reading).
+//!
+//! Reading: one task parses each line outside the lock, routes it, sends what the router
+//! released, wakes the waiters, and publishes the rest as session events. It also fails setups
+//! whose deadline passed.
+
+use std::collections::hash_map::RandomState;
+use std::collections::VecDeque;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use tokio::sync::{broadcast, Notify};
+
+use crate::entry::{Entry, Level};
+use crate::error::{Error, Result};
+use crate::router::{Routed, Router, StatementOut};
+use crate::transport::{LineSink, Wire};
+
+/// Settings of a connection; set them with [`RumorBuilder`](crate::RumorBuilder).
+///
+/// | setting | default | what it bounds |
+/// |---|---|---|
+/// | `max_line_length` | 16 MiB | one line from Rumor (a longer one ends the connection) |
+/// | `call_buffer` | 4096 | entries kept per call for its streams |
+/// | `send_queue` | 1024 | lines waiting for the writer before calls wait for room |
+/// | `session_buffer` | 1024 | session events kept for slow subscribers |
+/// | `setup_timeout` | 60 s | a call's setup (`__success` / `__error`) |
+/// | `statement_timeout` | 60 s | a statement (`grab`, `calls`, `kill`, `include`, ...) |
+/// | `step_timeout` | 60 s | a step: sent to Rumor as `next`'s limit; the client waits `step_grace` (5 s) longer |
+/// | `cancel_timeout` | 30 s | Rumor freeing a cancelled call |
+/// | `finish_timeout` | 120 s | [`Call::finished`](crate::Call::finished) |
+/// | `connect_timeout` | 10 s | connecting, the WebSocket handshake, and the first answer of a new connection |
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Config {
+    /// Longest line accepted from Rumor, in bytes.
+    pub max_line_length: usize,
+    /// Entries kept per call for its streams.
+    pub call_buffer: usize,
+    /// Outgoing lines that may wait for the writer.
+    pub send_queue: usize,
+    /// Session events kept for slow subscribers.
+    pub session_buffer: usize,
+    /// Limit for a call's setup; `None` waits forever.
+    pub setup_timeout: Option<Duration>,
+    /// Limit for a statement.
+    pub statement_timeout: Duration,
+    /// Limit Rumor applies to one `next` when the caller gives none.
+    pub step_timeout: Duration,
+    /// How much longer than the step limit the client waits for the step's answer.
+    pub step_grace: Duration,
+    /// Limit for Rumor to free a cancelled call.
+    pub cancel_timeout: Duration,
+    /// Limit for [`Call::finished`](crate::Call::finished).
+    pub finish_timeout: Duration,
+    /// Limit for connecting and for a new connection's first answer.
+    pub connect_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_line_length: 16 << 20,
+            call_buffer: 4096,
+            send_queue: 1024,
+            session_buffer: 1024,
+            setup_timeout: Some(Duration::from_secs(60)),
+            statement_timeout: Duration::from_secs(60),
+            step_timeout: Duration::from_secs(60),
+            step_grace: Duration::from_secs(5),
+            cancel_timeout: Duration::from_secs(30),
+            finish_timeout: Duration::from_secs(120),
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Identifiers of one connection, for transport hooks (a recorder writes them down).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct WireInfo {
+    /// Every call id of the connection is this prefix and a number: `py<8 hex>c<N>n`.
+    pub id_prefix: String,
+    /// The transport's name (`rumor bare`, `tcp 127.0.0.1:3030`).
+    pub transport: String,
+}
+
+/// The outgoing side: lines waiting for the sink, and who waits for room.
+struct Outbox {
+    sink: LineSink,
+    queue: VecDeque<String>,
+    room: Vec<Waker>,
+}
+
+pub(crate) struct Conn {
+    pub(crate) name: String,
+    pub(crate) config: Config,
+    pub(crate) prefix: String,
+    router: Mutex<Router>,
+    outbox: Mutex<Outbox>,
+    /// Wakes the writer task.
+    write: Arc<Notify>,
+    /// Wakes the reader task when the first setup deadline appears.
+    deadline: Arc<Notify>,
+    session: Mutex<Option<broadcast::Sender<Arc<Entry>>>>,
+    closed: OnceLock<Error>,
+    closed_notify: Notify,
+    /// Dropped with the connection: ends the reader task.
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+fn random_u64() -> u64 {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let mut h = RandomState::new().build_hasher();
+    h.write_u64(N.fetch_add(1, Ordering::Relaxed));
+    h.write_u32(std::process::id());
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.finish()
+}
+
+/// `py<8 hex>c<N>n`: random per process, numbered per connection.
+pub(crate) fn new_prefix() -> String {
+    static CONN: AtomicU64 = AtomicU64::new(0);
+    static PROCESS: OnceLock<u32> = OnceLock::new();
+    let process = *PROCESS.get_or_init(|| random_u64() as u32);
+    format!("py{process:08x}c{}n", CONN.fetch_add(1, Ordering::Relaxed))
+}
+
+impl Conn {
+    /// Starts the client's tasks on `wire`. Must run inside a tokio runtime.
+    pub(crate) fn start(wire: Wire, config: Config, prefix: String) -> Arc<Conn> {
+        let nonce = format!("k{:016x}", random_u64());
+        let (session_tx, _) = broadcast::channel(config.session_buffer.max(1));
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
+        let Wire {
+            name,
+            sink,
+            stream,
+            describe_close,
+        } = wire;
+        let conn = Arc::new(Conn {
+            name: name.clone(),
+            router: Mutex::new(Router::new(prefix.clone(), nonce, config.call_buffer)),
+            prefix,
+            config,
+            outbox: Mutex::new(Outbox {
+                sink,
+                queue: VecDeque::new(),
+                room: Vec::new(),
+            }),
+            write: Arc::new(Notify::new()),
+            deadline: Arc::new(Notify::new()),
+            session: Mutex::new(Some(session_tx)),
+            closed: OnceLock::new(),
+            closed_notify: Notify::new(),
+            _stop: stop_tx,
+        });
+
+        // The tasks hold weak references: dropping every handle ends them (and the wire).
+        let weak = Arc::downgrade(&conn);
+        let write = conn.write.clone();
+        tokio::spawn(writer_task(weak.clone(), write));
+        let deadline = conn.deadline.clone();
+        tokio::spawn(reader_task(
+            weak,
+            stream,
+            describe_close,
+            deadline,
+            stop_rx,
+            name,
+        ));
+        conn
+    }
+
+    /// Runs `f` on the router, then sends the lines it released and wakes its waiters.
+    pub(crate) fn with_router<T>(&self, f: impl FnOnce(&mut Router) -> T) -> T {
+        let mut router = self.lock_router();
+        let out = f(&mut router);
+        let lines = router.take_lines();
+        let wakers = router.take_wakers();
+        drop(router);
+        if !lines.is_empty() {
+            self.push_lines(lines, None);
+        }
+        for w in wakers {
+            w.wake();
+        }
+        out
+    }
+
+    fn lock_router(&self) -> MutexGuard<'_, Router> {
+        self.router.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn lock_outbox(&self) -> MutexGuard<'_, Outbox> {
+        self.outbox.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn disconnect_error(&self) -> Error {
+        self.closed
+            .get()
+            .cloned()
+            .unwrap_or_else(|| Error::disconnected("the client's tasks stopped"))
+    }
+
+    pub(crate) fn closed_reason(&self) -> Option<Error> {
+        self.closed.get().cloned()
+    }
+
+    /// Waits until there is room in the outbox (or the connection is gone).
+    pub(crate) fn poll_room(&self, cx: &Context<'_>) -> Poll<Result<()>> {
+        if let Some(e) = self.closed.get() {
+            return Poll::Ready(Err(e.clone()));
+        }
+        let mut out = self.lock_outbox();
+        if out.queue.len() < self.config.send_queue.max(1) {
+            return Poll::Ready(Ok(()));
+        }
+        if !out.room.iter().any(|w| w.will_wake(cx.waker())) {
+            out.room.push(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+
+    /// Queues lines and, with a context, writes them at once when the writer is idle (the
+    /// caller then needs no other task); otherwise the writer task writes them.
+    pub(crate) fn push_lines(
+        &self,
+        lines: impl IntoIterator<Item = String>,
+        cx: Option<&Context<'_>>,
+    ) {
+        let mut out = self.lock_outbox();
+        out.queue.extend(lines);
+        let Some(cx) = cx else {
+            drop(out);
+            self.write.notify_one();
+            return;
+        };
+        match drain(&mut out, cx) {
+            Poll::Ready(Ok(())) => {}
+            Poll::Pending => {
+                drop(out);
+                self.write.notify_one();
+            }
+            Poll::Ready(Err(e)) => {
+                drop(out);
+                self.close(Error::disconnected(format!(
+                    "{}: write failed: {e}",
+                    self.name
+                )));
+            }
+        }
+    }
+
+    /// Registers a call and queues its line, which carries the call id: `line(id)`.
+    pub(crate) fn open_call(
+        &self,
+        display: &str,
+        cancel_on_drop: bool,
+        line: impl FnOnce(&str) -> String,
+        cx: &Context<'_>,
+    ) -> Result<u64> {
+        let deadline = self.config.setup_timeout.map(|t| Instant::now() + t);
+        let (n, first_deadline) =
+            self.lock_router()
+                .open_call(display, cancel_on_drop, deadline)?;
+        let line = line(&format!("{}{n}", self.prefix));
+        tracing::trace!(target: "pyrum::wire", "send {line}");
+        self.push_lines([line], Some(cx));
+        if first_deadline && deadline.is_some() {
+            self.deadline.notify_one();
+        }
+        Ok(n)
+    }
+
+    /// Runs a statement and waits for its answer (the connection's statement limit).
+    pub(crate) async fn statement(&self, words: Vec<String>) -> Result<StatementOut> {
+        let display = words.join(" ");
+        std::future::poll_fn(|cx| self.poll_room(cx)).await?;
+        let (n, line) = self.with_router(|r| r.open_statement(words))?;
+        tracing::trace!(target: "pyrum::wire", "send {line}");
+        self.push_lines([line], None);
+        struct Wait<'a>(&'a Conn, u64, bool);
+        impl Drop for Wait<'_> {
+            fn drop(&mut self) {
+                if !self.2 {
+                    let n = self.1;
+                    self.0.with_router(|r| r.abandon_statement(n));
+                }
+            }
+        }
+        let mut wait = Wait(self, n, false);
+        let limit = self.config.statement_timeout;
+        let result = tokio::time::timeout(
+            limit,
+            std::future::poll_fn(|cx| self.with_router(|r| r.poll_statement(n, cx))),
+        )
+        .await;
+        wait.2 = result.is_ok();
+        drop(wait);
+        result.unwrap_or_else(|_| {
+            Err(Error::Timeout {
+                what: format!("statement `{display}`"),
+                after: limit,
+            })
+        })
+    }
+
+    pub(crate) fn subscribe(&self) -> Option<broadcast::Receiver<Arc<Entry>>> {
+        self.session
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|tx| tx.subscribe())
+    }
+
+    fn publish(&self, entry: Arc<Entry>) {
+        if let Some(tx) = self
+            .session
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            let _ = tx.send(entry);
+        }
+    }
+
+    pub(crate) fn pending(&self) -> usize {
+        self.lock_router().pending()
+    }
+
+    /// Ends the connection: every pending call, step, stream and statement gets `err`.
+    pub(crate) fn close(&self, err: Error) {
+        if self.closed.set(err.clone()).is_err() {
+            return;
+        }
+        tracing::debug!(target: "pyrum::wire", "{err}");
+        self.with_router(|r| r.close(err));
+        let room = std::mem::take(&mut self.lock_outbox().room);
+        for w in room {
+            w.wake();
+        }
+        self.session
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        self.closed_notify.notify_waiters();
+    }
+
+    pub(crate) async fn closed(&self) -> Error {
+        loop {
+            let notified = self.closed_notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(e) = self.closed.get() {
+                return e.clone();
+            }
+            notified.await;
+        }
+    }
+}
+
+/// Moves queued lines into the sink and flushes it.
+fn drain(out: &mut Outbox, cx: &Context<'_>) -> Poll<std::io::Result<()>> {
+    let mut cx = Context::from_waker(cx.waker());
+    let before = out.queue.len();
+    let result = (|| {
+        while !out.queue.is_empty() {
+            match out.sink.as_mut().poll_ready(&mut cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+            let line = out.queue.pop_front().expect("not empty");
+            if let Err(e) = out.sink.as_mut().start_send(line) {
+                return Poll::Ready(Err(e));
+            }
+        }
+        out.sink.as_mut().poll_flush(&mut cx)
+    })();
+    if out.queue.len() < before {
+        for w in out.room.drain(..) {
+            w.wake();
+        }
+    }
+    result
+}
+
+/// Drains the outbox when woken. A sink keeps one waker per direction, and a caller that
+/// wrote directly may have left its own there: so every notification makes the writer poll
+/// again (registering itself), also while it is already waiting for the sink.
+async fn writer_task(conn: Weak<Conn>, write: Arc<Notify>) {
+    loop {
+        write.notified().await;
+        let failed = loop {
+            let drained = std::future::poll_fn(|cx| {
+                let Some(conn) = conn.upgrade() else {
+                    return Poll::Ready(None);
+                };
+                let mut out = conn.lock_outbox();
+                drain(&mut out, cx).map(|r| Some(r.err().map(|e| (conn.clone(), e))))
+            });
+            tokio::select! {
+                done = drained => break done,
+                _ = write.notified() => {}
+            }
+        };
+        match failed {
+            None => return,
+            Some(Some((conn, e))) => {
+                conn.close(Error::disconnected(format!(
+                    "{}: write failed: {e}",
+                    conn.name
+                )));
+                return;
+            }
+            Some(None) => {}
+        }
+    }
+}
+
+async fn reader_task(
+    conn: Weak<Conn>,
+    mut stream: crate::transport::LineStream,
+    describe_close: Option<crate::transport::Describe>,
+    deadline: Arc<Notify>,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+    name: String,
+) {
+    let sleep = tokio::time::sleep(Duration::from_secs(3600));
+    tokio::pin!(sleep);
+    let mut armed = false;
+    let cause = loop {
+        tokio::select! {
+            biased;
+            _ = &mut stop => return,
+            line = stream.next() => match line {
+                Some(Ok(line)) => {
+                    let Some(conn) = conn.upgrade() else { return };
+                    if conn.route_line(&line) {
+                        return;
+                    }
+                    continue;
+                }
+                Some(Err(e)) => break format!("{name}: {e}"),
+                None => break format!("{name}: connection closed"),
+            },
+            _ = &mut sleep, if armed => {
+                armed = false;
+            }
+            _ = deadline.notified() => {}
+        }
+        // Setup deadlines: fail what passed, arm the timer for the next one.
+        let Some(conn) = conn.upgrade() else { return };
+        let limit = conn.config.setup_timeout;
+        if limit.is_some() {
+            let next = conn.with_router(|r| r.sweep(Instant::now(), limit));
+            if let Some(at) = next {
+                if !armed || at < sleep.deadline().into_std() {
+                    sleep.as_mut().reset(at.into());
+                    armed = true;
+                }
+            }
+        }
+    };
+    let cause = match describe_close {
+        Some(describe) => format!("{cause}; {}", describe().await),
+        None => cause,
+    };
+    if let Some(conn) = conn.upgrade() {
+        conn.close(Error::disconnected(cause));
+    }
+}
+
+impl Conn {
+    /// Parses and routes one line; true when the connection ended because of it.
+    fn route_line(&self, line: &str) -> bool {
+        let entry = match Entry::parse(line) {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::warn!(target: "pyrum::wire", "{e}");
+                self.publish(Arc::new(Entry {
+                    level: Level::Unknown,
+                    msg: e.to_string(),
+                    call_id: None,
+                    actor: None,
+                    marker: None,
+                    fields: Default::default(),
+                }));
+                return false;
+            }
+        };
+        match self.with_router(|r| r.route(entry)) {
+            Routed::Taken => false,
+            Routed::Session(e) => {
+                self.publish(e);
+                false
+            }
+            Routed::Stop(e, why) => {
+                // Rumor's shell parser gave up (a syntax error, only possible through
+                // `send_raw_line`, or a broken input stream): this session reads no more input.
+                // Bare mode exits; a `rumor serve` session keeps the connection open but never
+                // answers again, so end it here instead of letting calls hang.
+                self.publish(e);
+                self.close(Error::disconnected(format!(
+                    "{}: Rumor stopped reading input (failed to run input: {why})",
+                    self.name
+                )));
+                true
+            }
+        }
+    }
+}
