@@ -110,8 +110,11 @@ pub(crate) struct Conn {
     outbox: Mutex<Outbox>,
     /// Wakes the writer task.
     write: Arc<Notify>,
-    /// Wakes the reader task when the first setup deadline appears.
-    deadline: Arc<Notify>,
+    /// Wakes the reader task: the first setup deadline appeared, or a write failed.
+    wake_reader: Arc<Notify>,
+    /// Why writing failed; the reader task ends the connection with it (and the transport's
+    /// explanation, e.g. a child's exit status and stderr).
+    write_failed: OnceLock<String>,
     session: Mutex<Option<broadcast::Sender<Arc<Entry>>>>,
     closed: OnceLock<Error>,
     closed_notify: Notify,
@@ -164,7 +167,8 @@ impl Conn {
                 room: Vec::new(),
             }),
             write: Arc::new(Notify::new()),
-            deadline: Arc::new(Notify::new()),
+            wake_reader: Arc::new(Notify::new()),
+            write_failed: OnceLock::new(),
             session: Mutex::new(Some(session_tx)),
             closed: OnceLock::new(),
             closed_notify: Notify::new(),
@@ -175,27 +179,32 @@ impl Conn {
         let weak = Arc::downgrade(&conn);
         let write = conn.write.clone();
         tokio::spawn(writer_task(weak.clone(), write));
-        let deadline = conn.deadline.clone();
+        let wake_reader = conn.wake_reader.clone();
         tokio::spawn(reader_task(
             weak,
             stream,
             describe_close,
-            deadline,
+            wake_reader,
             stop_rx,
             name,
         ));
         conn
     }
 
-    /// Runs `f` on the router, then sends the lines it released and wakes its waiters.
+    /// Runs `f` on the router, then queues the lines it released (still under its lock, so
+    /// they leave in the order the router made them: statements rely on that) and wakes its
+    /// waiters.
     pub(crate) fn with_router<T>(&self, f: impl FnOnce(&mut Router) -> T) -> T {
         let mut router = self.lock_router();
         let out = f(&mut router);
         let lines = router.take_lines();
         let wakers = router.take_wakers();
-        drop(router);
         if !lines.is_empty() {
-            self.push_lines(lines, None);
+            self.lock_outbox().queue.extend(lines);
+            drop(router);
+            self.write.notify_one();
+        } else {
+            drop(router);
         }
         for w in wakers {
             w.wake();
@@ -259,10 +268,7 @@ impl Conn {
             }
             Poll::Ready(Err(e)) => {
                 drop(out);
-                self.close(Error::disconnected(format!(
-                    "{}: write failed: {e}",
-                    self.name
-                )));
+                self.write_failed(e);
             }
         }
     }
@@ -283,7 +289,7 @@ impl Conn {
         tracing::trace!(target: "pyrum::wire", "send {line}");
         self.push_lines([line], Some(cx));
         if first_deadline && deadline.is_some() {
-            self.deadline.notify_one();
+            self.wake_reader.notify_one();
         }
         Ok(n)
     }
@@ -292,9 +298,7 @@ impl Conn {
     pub(crate) async fn statement(&self, words: Vec<String>) -> Result<StatementOut> {
         let display = words.join(" ");
         std::future::poll_fn(|cx| self.poll_room(cx)).await?;
-        let (n, line) = self.with_router(|r| r.open_statement(words))?;
-        tracing::trace!(target: "pyrum::wire", "send {line}");
-        self.push_lines([line], None);
+        let n = self.with_router(|r| r.open_statement(words))?;
         struct Wait<'a>(&'a Conn, u64, bool);
         impl Drop for Wait<'_> {
             fn drop(&mut self) {
@@ -319,6 +323,14 @@ impl Conn {
                 after: limit,
             })
         })
+    }
+
+    /// Writing failed: the reader task ends the connection, with the transport's explanation.
+    fn write_failed(&self, e: std::io::Error) {
+        let _ = self
+            .write_failed
+            .set(format!("{}: write failed: {e}", self.name));
+        self.wake_reader.notify_one();
     }
 
     pub(crate) fn subscribe(&self) -> Option<broadcast::Receiver<Arc<Entry>>> {
@@ -423,10 +435,7 @@ async fn writer_task(conn: Weak<Conn>, write: Arc<Notify>) {
         match failed {
             None => return,
             Some(Some((conn, e))) => {
-                conn.close(Error::disconnected(format!(
-                    "{}: write failed: {e}",
-                    conn.name
-                )));
+                conn.write_failed(e);
                 return;
             }
             Some(None) => {}
@@ -438,7 +447,7 @@ async fn reader_task(
     conn: Weak<Conn>,
     mut stream: crate::transport::LineStream,
     describe_close: Option<crate::transport::Describe>,
-    deadline: Arc<Notify>,
+    wake: Arc<Notify>,
     mut stop: tokio::sync::oneshot::Receiver<()>,
     name: String,
 ) {
@@ -463,10 +472,13 @@ async fn reader_task(
             _ = &mut sleep, if armed => {
                 armed = false;
             }
-            _ = deadline.notified() => {}
+            _ = wake.notified() => {}
+        }
+        let Some(conn) = conn.upgrade() else { return };
+        if let Some(why) = conn.write_failed.get() {
+            break why.clone();
         }
         // Setup deadlines: fail what passed, arm the timer for the next one.
-        let Some(conn) = conn.upgrade() else { return };
         let limit = conn.config.setup_timeout;
         if limit.is_some() {
             let next = conn.with_router(|r| r.sweep(Instant::now(), limit));

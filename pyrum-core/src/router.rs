@@ -597,9 +597,10 @@ impl Router {
 
     // ---- statements -------------------------------------------------------------------------
 
-    /// Registers a statement and returns its number and line:
-    /// `'echo' 'pyrum-stmt:<nonce>:<n>:'"$(words; 'printf' '\n%s' "$?")"`.
-    pub(crate) fn open_statement(&mut self, words: Vec<String>) -> Result<(u64, String)> {
+    /// Registers a statement, queues its line
+    /// `'echo' 'pyrum-stmt:<nonce>:<n>:'"$(words; 'printf' '\n%s' "$?")"` and returns its
+    /// number. Statements leave in the order they are numbered.
+    pub(crate) fn open_statement(&mut self, words: Vec<String>) -> Result<u64> {
         if let Some(e) = &self.closed {
             return Err(e.clone());
         }
@@ -621,7 +622,8 @@ impl Router {
             entries: Vec::new(),
             abandoned: false,
         });
-        Ok((n, line))
+        self.out.push(line);
+        Ok(n)
     }
 
     pub(crate) fn poll_statement(
