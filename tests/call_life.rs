@@ -70,6 +70,11 @@ async fn started(rumor: &Rumor, name: &str) -> Actor {
     actor
 }
 
+/// Polls a future once, in the current task.
+async fn poll_once<F: std::future::Future + Unpin>(f: &mut F) -> std::task::Poll<F::Output> {
+    std::future::poll_fn(|cx| std::task::Poll::Ready(std::pin::Pin::new(&mut *f).poll(cx))).await
+}
+
 /// Resident memory of this process in bytes (`/proc/self/statm`).
 fn rss() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").expect("/proc/self/statm");
@@ -225,38 +230,37 @@ async fn listener_and_requests(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn next_dropped_future() {
     let (_rumor, listener, requests) = listener_and_requests(10).await;
-    // Ten steps asked at once, every other one dropped. Steps of a call go to Rumor one at a
-    // time: a dropped step still queued is never sent; one already sent takes a request whose
-    // result is thrown away. The five kept get requests in arrival order, each its own.
-    let mut kept = Vec::new();
-    for i in 0..10 {
-        let listener = listener.clone();
-        let step = tokio::spawn(async move { listener.next_request().await });
-        if i % 2 == 1 {
-            kept.push(step);
-        } else {
-            tokio::task::yield_now().await;
-            step.abort();
-        }
-    }
+    // Ten requests wait in Rumor. Five times: a step is sent and its future dropped at once
+    // (Rumor still runs that `next`: it takes a request, whose result is thrown away), then a
+    // step is awaited. Each awaited step gets a request of its own, never the dropped one's.
     let mut slots = Vec::new();
-    for step in kept {
-        match within("step", step).await {
-            Ok(r) => slots.push(r.unwrap().data::<pyrum::ssz::Status>().unwrap().head_slot),
-            Err(e) => panic!("{e}"),
-        }
+    for _ in 0..5 {
+        let mut dropped = Box::pin(listener.next_request());
+        assert!(poll_once(&mut dropped).await.is_pending());
+        drop(dropped);
+        let req = within("step", listener.next_request()).await.unwrap();
+        slots.push(req.data::<pyrum::ssz::Status>().unwrap().head_slot);
     }
-    // A dropped step whose `next` was already in Rumor took one request (its result is thrown
-    // away): the kept ones still get requests in arrival order, none twice, none shifted.
-    let mut sorted = slots.clone();
-    sorted.sort();
-    sorted.dedup();
-    assert_eq!(
-        sorted.len(),
-        slots.len(),
-        "a request delivered twice: {slots:?}"
-    );
-    assert_eq!(sorted, slots, "requests out of order: {slots:?}");
+    let mut unique = slots.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 5, "a request delivered twice: {slots:?}");
+    assert!(slots.iter().all(|s| (1..=10).contains(s)), "{slots:?}");
+    // The five dropped steps took the other five requests: none is left.
+    let err = listener
+        .step(Some(Duration::from_millis(500)))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("step request stopped"), "{err}");
+    // Steps still queued behind another are never sent when dropped.
+    let first = Box::pin(listener.step(Some(Duration::from_secs(1))));
+    let mut second = Box::pin(listener.step(Some(Duration::from_secs(1))));
+    let mut first = first;
+    assert!(poll_once(&mut first).await.is_pending());
+    assert!(poll_once(&mut second).await.is_pending());
+    drop(second);
+    let err = within("first", first).await.unwrap_err();
+    assert!(err.to_string().contains("step request stopped"), "{err}");
     drop(requests);
 }
 

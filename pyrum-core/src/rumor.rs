@@ -12,7 +12,7 @@ use tokio::sync::broadcast;
 
 use crate::call::Call;
 use crate::command::Command;
-use crate::conn::{new_prefix, Config, Conn, WireInfo};
+use crate::conn::{new_prefix, Config, Conn, Room, WireInfo};
 use crate::entry::{Entry, Level};
 use crate::error::{Error, Result};
 use crate::quote::{check_word, push_quoted};
@@ -216,8 +216,8 @@ impl Rumor {
     /// Cancel safe: the line is queued at once, or not at all.
     pub async fn send_raw_line(&self, line: &str) -> Result<()> {
         check_word("raw line", line)?;
-        poll_fn(|cx| self.conn.poll_room(cx)).await?;
-        self.conn.push_lines([line.to_string()], None);
+        self.conn.room().await?;
+        self.conn.push_line(line.to_string(), false, None);
         Ok(())
     }
 
@@ -519,12 +519,17 @@ impl Actor {
                 ),
             });
         }
-        poll_fn(|cx| self.poll_room(cx)).await?;
-        poll_fn(|cx| Poll::Ready(self.open(&command, cx))).await
+        let mut room = Room::default();
+        poll_fn(|cx| match self.poll_room(&mut room, cx) {
+            Poll::Ready(Ok(())) => Poll::Ready(self.open(&command, cx)),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
+        })
+        .await
     }
 
-    pub(crate) fn poll_room(&self, cx: &Context<'_>) -> Poll<Result<()>> {
-        self.rumor.conn.poll_room(cx)
+    pub(crate) fn poll_room(&self, room: &mut Room, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        self.rumor.conn.poll_room(room, cx)
     }
 
     /// Registers and queues the call: `'_id' 'actor:' 'lvl_trace' words... &`.
