@@ -191,6 +191,12 @@ pub(crate) struct Router {
     wake: Vec<Waker>,
 }
 
+/// A life-cycle event of call `n`, at debug level on target `pyrum::call`.
+fn trace_call(prefix: &str, n: u64, shown: &str, what: &str) {
+    // (A variable named `display` would name tracing's own function inside the macro.)
+    tracing::debug!(target: "pyrum::call", call_id = %format_args!("{prefix}{n}"), call = shown, "{what}");
+}
+
 fn wake_all(list: &mut Vec<Waker>, into: &mut Vec<Waker>) {
     into.append(list);
 }
@@ -410,6 +416,12 @@ impl Router {
         if rec.has(flag::FINISHED) || rec.has(flag::CANCEL_SENT) {
             return;
         }
+        let held = if rec.has(flag::REGISTERED) {
+            "cancel sent"
+        } else {
+            "cancel held until Rumor registers the call"
+        };
+        trace_call(&self.prefix, n, &rec.display, held);
         rec.flags |= flag::CANCEL_WANTED;
         rec.cancel_error = None;
         if rec.has(flag::REGISTERED) {
@@ -763,6 +775,7 @@ impl Router {
                 }
             }
             Some(Marker::Success) => {
+                trace_call(&self.prefix, n, &rec.display, "setup succeeded");
                 if rec.failure.is_none() && !rec.has(flag::SETUP_OK) {
                     rec.flags |= flag::SETUP_OK;
                     rec.setup_end = rec.seq();
@@ -773,6 +786,12 @@ impl Router {
                 wake_all(&mut rec.wake_markers, &mut self.wake);
             }
             Some(Marker::Error(ref message)) => {
+                trace_call(
+                    &self.prefix,
+                    n,
+                    &rec.display,
+                    &format!("setup failed: {message}"),
+                );
                 if rec.failure.is_none() && !rec.has(flag::SETUP_OK) {
                     rec.setup_end = rec.seq();
                     rec.failure = Some(Box::new(Error::Command {
@@ -792,6 +811,7 @@ impl Router {
                 }
             }
             Some(Marker::Freed) => {
+                trace_call(&self.prefix, n, &rec.display, "freed");
                 self.finish(n, None);
                 return;
             }
@@ -885,6 +905,12 @@ impl Router {
             return;
         };
         let ran = inflight.ran;
+        trace_call(
+            &self.prefix,
+            n,
+            &display,
+            &format!("step {seq} ended with status {status}"),
+        );
         let result = match (status, inflight.failure) {
             (0, _) => Ok(ran),
             // `step failed: X` where X is not the wait's own timeout: the step ran (and logged
@@ -1050,6 +1076,7 @@ impl Router {
             if rec.has(flag::SETUP_OK) || rec.has(flag::FINISHED) || rec.failure.is_some() {
                 continue;
             }
+            trace_call(&self.prefix, n, &rec.display, "setup timed out");
             rec.failure = Some(Box::new(Error::Timeout {
                 what: format!("setup of `{}`", rec.display),
                 after: limit.unwrap_or_default(),
