@@ -1146,3 +1146,7 @@ fn statement_owns(words: &[String], e: &Entry) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+#[path = "router_tests.rs"]
+mod tests;
