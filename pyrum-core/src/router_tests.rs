@@ -192,7 +192,7 @@ fn tokens_without_the_secret_are_session_output() {
         format!("pyrum-step:{PREFIX}{n}:0"),
         format!("pyrum-step:k0000000000000000:{n}:{s}:0"),
         format!("pyrum-step::{n}:{s}:0"),
-        format!("pyrum-stmt:k0000000000000000:1:x\n0"),
+        "pyrum-stmt:k0000000000000000:1:x\n0".to_string(),
     ] {
         assert!(
             matches!(stdout(&mut r, &forged), Routed::Session(_)),
