@@ -303,13 +303,6 @@ impl Call {
         })
     }
 
-    /// Lets the call outlive its handles: dropping them no longer cancels it, and
-    /// [`Rumor::detached_calls`](crate::Rumor::detached_calls) lists it until Rumor frees it
-    /// (a test harness then does not count it as leaked). Cancel it explicitly if needed.
-    pub fn detach(&self) {
-        self.conn.with_router(|r| r.detach(self.n));
-    }
-
     /// True once Rumor has freed the call (or the connection is gone, or it was given up).
     pub fn is_finished(&self) -> bool {
         self.conn.with_router(|r| r.is_finished(self.n))

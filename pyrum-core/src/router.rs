@@ -63,8 +63,6 @@ mod flag {
     pub const CANCEL_SENT: u8 = 32;
     /// The connection ended before Rumor freed the call.
     pub const CUT: u8 = 64;
-    /// Meant to outlive its handles: no cancel on drop, not a leak.
-    pub const DETACHED: u8 = 128;
 }
 
 /// One call as the router sees it. Kept small: 100k of them may be in flight.
@@ -338,25 +336,6 @@ impl Router {
         if rec.has(flag::CANCEL_ON_DROP) {
             self.request_cancel(n);
         }
-    }
-
-    /// The call stays open in Rumor when its handles go: no cancel on drop.
-    pub(crate) fn detach(&mut self, n: u64) {
-        if let Some(rec) = self.calls.get_mut(&n) {
-            rec.flags = (rec.flags | flag::DETACHED) & !flag::CANCEL_ON_DROP;
-        }
-    }
-
-    /// Ids of the detached calls not finished yet.
-    pub(crate) fn detached(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self
-            .calls
-            .iter()
-            .filter(|(_, r)| r.has(flag::DETACHED) && !r.has(flag::FINISHED))
-            .map(|(n, _)| self.call_id(*n))
-            .collect();
-        ids.sort();
-        ids
     }
 
     pub(crate) fn is_finished(&self, n: u64) -> bool {

@@ -258,11 +258,6 @@ impl Rumor {
         self.conn.pending()
     }
 
-    /// Ids of the calls made with [`Call::detach`] that Rumor has not freed yet.
-    pub fn detached_calls(&self) -> Vec<String> {
-        self.conn.with_router(|r| r.detached())
-    }
-
     /// The settings this connection runs with.
     pub fn config(&self) -> &Config {
         &self.conn.config
