@@ -34,13 +34,16 @@ pub use pyrum_core::*;
 /// The generated, typed command tree (one module per route, one builder per command).
 pub use pyrum_commands as commands;
 
+pub mod gossip;
 pub mod rpc;
+pub mod serve;
 #[cfg(feature = "ssz")]
 pub mod ssz;
 
 /// What a scenario needs in scope: `use pyrum::prelude::*;`.
 pub mod prelude {
-    pub use crate::rpc::{ListenExt, Payload, RequestExt};
+    pub use crate::gossip::{GossipExt, GossipLogExt};
+    pub use crate::rpc::{ListenExt, Payload, RequestCallExt, RequestExt};
     pub use pyrum_commands::Commands;
     pub use pyrum_core::typed::{CommandSpec as _, TypedCall};
     pub use pyrum_core::types::*;
