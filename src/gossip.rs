@@ -4,8 +4,16 @@
 //! `gossip log <topic>` logs one entry per message with `from`, `data`, `seq_no` and
 //! `signature`; [`GossipLogExt::messages`] reads those entries as [`GossipMessage`]s, one per
 //! message, in the order Rumor received them (no pairing of per-key streams by position).
-//! [`GossipExt::wait_for_topic_peers`] polls `gossip list-peers` until a joined topic has as many
-//! peers as a test needs, with a deadline: publish before that and a message may reach nobody.
+//!
+//! Two readiness helpers, with deadlines:
+//!
+//! - [`GossipExt::wait_for_topic_peers`] polls `gossip list-peers` until a joined topic has as
+//!   many subscribed peers as a test needs.
+//! - [`wait_for_delivery`] publishes probe messages until the given loggers received one. A peer
+//!   on the topic is not yet a peer in the publisher's gossipsub mesh: Rumor's gossipsub (go-
+//!   libp2p-pubsub v0.3.3) grafts peers into the mesh at its next heartbeat (every second) and
+//!   a message published before that reaches nobody. A delivered probe means the path works.
+//!   [`Messages::without_probes`] hides the probes from a test's own checks.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -20,8 +28,9 @@
 //! let log = bob.gossip().log("blocks").await?;       // subscribes bob
 //! let _alice_log = alice.gossip().log("blocks").await?;
 //! alice.wait_for_topic_peers("blocks", 1, Duration::from_secs(10)).await?;
+//! pyrum::gossip::wait_for_delivery(&alice, "blocks", &[&log], Duration::from_secs(10)).await?;
 //! alice.gossip().publish("blocks", vec![1, 2, 3]).await?;
-//! let mut messages = log.messages();
+//! let mut messages = log.messages().without_probes();
 //! let msg = messages.next().await.expect("a message")?;
 //! assert_eq!(msg.data.0, [1, 2, 3]);
 //! # Ok(()) }
@@ -70,7 +79,24 @@ pub struct GossipMessage {
     pub signature: HexBytes,
 }
 
+/// The start of every probe message of [`wait_for_delivery`].
+pub const PROBE_PREFIX: &[u8] = b"pyrum-delivery-probe:";
+
 impl GossipMessage {
+    /// True for the probes of [`wait_for_delivery`] (data starting with [`PROBE_PREFIX`]).
+    ///
+    /// ```
+    /// # use pyrum::gossip::GossipMessage;
+    /// # fn demo(msg: &GossipMessage) {
+    /// if !msg.is_probe() {
+    ///     println!("{:?}", msg.data);
+    /// }
+    /// # }
+    /// ```
+    pub fn is_probe(&self) -> bool {
+        self.data.0.starts_with(PROBE_PREFIX)
+    }
+
     /// The sequence number as an integer, when it fits in 8 bytes.
     ///
     /// ```
@@ -134,6 +160,7 @@ fn parse_message(call: &str, topic: &str, entry: &Entry) -> Result<GossipMessage
 pub struct Messages {
     entries: Entries,
     call: Arc<str>,
+    skip_probes: bool,
 }
 
 impl std::fmt::Debug for Messages {
@@ -154,17 +181,30 @@ impl Stream for Messages {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(None) => return Poll::Ready(None),
                 Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
-                Poll::Ready(Some(Ok(entry))) => {
-                    if let Some(item) = message_from(&this.call, &entry) {
-                        return Poll::Ready(Some(item));
-                    }
-                }
+                Poll::Ready(Some(Ok(entry))) => match message_from(&this.call, &entry) {
+                    Some(Ok(msg)) if this.skip_probes && msg.is_probe() => {}
+                    Some(item) => return Poll::Ready(Some(item)),
+                    None => {}
+                },
             }
         }
     }
 }
 
 impl Messages {
+    /// The same stream without the probes of [`wait_for_delivery`].
+    ///
+    /// ```no_run
+    /// use pyrum::gossip::GossipLogExt;
+    /// # fn demo(log: &pyrum::commands::gossip::GossipLogCall) {
+    /// let messages = log.messages().without_probes();
+    /// # }
+    /// ```
+    pub fn without_probes(mut self) -> Messages {
+        self.skip_probes = true;
+        self
+    }
+
     /// The next message; `None` once the logger was freed. The same as `StreamExt::next`.
     ///
     /// # Cancel safety
@@ -226,6 +266,7 @@ impl GossipLogExt for GossipLogCall {
         Messages {
             entries: call.entries(),
             call: format!("{}: gossip log", call.actor_name()).into(),
+            skip_probes: false,
         }
     }
 }
@@ -272,6 +313,87 @@ pub trait GossipExt {
         n: usize,
         deadline: Duration,
     ) -> impl Future<Output = Result<Vec<PeerId>>> + Send;
+}
+
+/// Publishes probe messages from `publisher` on `topic` until every logger in `receivers` (open
+/// `gossip log <topic>` calls of other actors) logged one; returns how many probes it sent.
+/// Each probe is [`PROBE_PREFIX`], the publisher's name and a number; a new one goes out when
+/// none arrived within a growing pause (50 ms to 1 s), so a probe published before the mesh
+/// formed is followed by one that travels.
+///
+/// [`Error::Timeout`] after `deadline`, naming the loggers that got nothing; Rumor's error when
+/// the publisher has not joined the topic.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use pyrum::gossip::wait_for_delivery;
+/// use pyrum::prelude::*;
+/// # async fn demo(alice: Actor, bob: Actor, charlie: Actor) -> pyrum::Result<()> {
+/// let bob_log = bob.gossip().log("blocks").await?;
+/// let charlie_log = charlie.gossip().log("blocks").await?;
+/// wait_for_delivery(&alice, "blocks", &[&bob_log, &charlie_log], Duration::from_secs(10)).await?;
+/// # Ok(()) }
+/// ```
+///
+/// # Cancel safety
+///
+/// Cancel safe: dropping it stops publishing; probes already sent may still arrive.
+pub async fn wait_for_delivery(
+    publisher: &Actor,
+    topic: &str,
+    receivers: &[&GossipLogCall],
+    deadline: Duration,
+) -> Result<u32> {
+    static ROUND: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let round = ROUND.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut tag = PROBE_PREFIX.to_vec();
+    tag.extend_from_slice(
+        format!("{}:{}:{round}:", publisher.name(), std::process::id()).as_bytes(),
+    );
+    let mut waiting: Vec<(Messages, bool)> = receivers
+        .iter()
+        .map(|log| (log.messages(), false))
+        .collect();
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(50);
+    let mut sent = 0u32;
+    while waiting.iter().any(|(_, got)| !*got) {
+        let left = deadline.saturating_sub(start.elapsed());
+        if left.is_zero() {
+            let missing: Vec<&str> = waiting
+                .iter()
+                .filter(|(_, got)| !*got)
+                .map(|(m, _)| &*m.call)
+                .collect();
+            return Err(Error::Timeout {
+                what: format!(
+                    "{}: {sent} probe messages on `{topic}` to reach {}",
+                    publisher.name(),
+                    missing.join(", ")
+                ),
+                after: deadline,
+            });
+        }
+        let mut probe = tag.clone();
+        probe.extend_from_slice(sent.to_string().as_bytes());
+        publisher.gossip().publish(topic, probe).await?;
+        sent += 1;
+        let round_end = Instant::now() + pause.min(left);
+        for (messages, got) in waiting.iter_mut().filter(|(_, got)| !*got) {
+            let found = async {
+                while let Some(msg) = messages.next().await {
+                    if msg.is_ok_and(|m| m.data.0.starts_with(&tag)) {
+                        return true;
+                    }
+                }
+                false
+            };
+            let budget = round_end.saturating_duration_since(Instant::now());
+            *got = tokio::time::timeout(budget, found).await.unwrap_or(false);
+        }
+        pause = (pause * 2).min(Duration::from_secs(1));
+    }
+    Ok(sent)
 }
 
 /// Reads `gossip list-peers`' `peers`: a list of peer ids, or `null` for none.
