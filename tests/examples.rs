@@ -111,6 +111,6 @@ async fn serve_over_tcp_and_websocket_and_a_wrong_key() {
         "{:?}",
         seen.wrong_key
     );
-    assert_eq!(seen.alice_peers, [seen.bob.clone()]);
+    assert_eq!(seen.alice_peers, std::slice::from_ref(&seen.bob));
     server.stop().await.expect("stopping rumor serve");
 }
