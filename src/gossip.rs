@@ -51,18 +51,12 @@ use serde_json::Value;
 
 /// One gossip message, as `gossip log` logged it.
 ///
-/// ```
-/// use pyrum::gossip::GossipMessage;
-/// use pyrum::types::{HexBytes, PeerId};
-/// let msg = GossipMessage {
-///     topic: "blocks".into(),
-///     from: PeerId::new("16Uiu2HAmBLjLDvAtEEpnvTguzzakbbfP1brcFbeQmvjou57FtJ4P")?,
-///     data: HexBytes(vec![1]),
-///     seq_no: HexBytes(vec![0, 0, 0, 0, 0, 0, 1, 2]),
-///     signature: HexBytes(vec![]),
-/// };
-/// assert_eq!(msg.seq_no_u64(), Some(258));
-/// # Ok::<(), pyrum::Error>(())
+/// ```no_run
+/// use pyrum::gossip::GossipLogExt;
+/// # async fn demo(log: pyrum::commands::gossip::GossipLogCall) -> pyrum::Result<()> {
+/// let msg = log.messages().next_within(std::time::Duration::from_secs(5)).await?;
+/// println!("#{:?} on {} from {}: {:?}", msg.seq_no_u64(), msg.topic, msg.from, msg.data);
+/// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
