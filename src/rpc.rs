@@ -66,10 +66,10 @@ const LAST_STEP_GRACE: Duration = Duration::from_secs(2);
 
 /// What a corrupted multi-chunk read means, and what to do about it.
 pub const MULTI_CHUNK_HINT: &str = "this is how Rumor v0.3.6 as released corrupts responses of \
-    more than one chunk: its `Call.Step` returns before the step has run, so Rumor reads the \
-    next chunk's header while a step still reads this chunk. Use the patched Rumor that \
-    `scripts/install-rumor` builds (RUMOR_BIN or pyrum's cache), or request one chunk per \
-    call with `.max_chunks(1)`";
+    more than one chunk (unless the peer itself sent a malformed response): its `Call.Step` \
+    returns before the step has run, so Rumor reads the next chunk's header while a step still \
+    reads this chunk. Use the patched Rumor that `scripts/install-rumor` builds (RUMOR_BIN or \
+    pyrum's cache), or request one chunk per call with `.max_chunks(1)`";
 
 /// A request or response payload: bytes that Rumor takes and logs as plain hex.
 ///
