@@ -38,6 +38,11 @@ pub mod rpc;
 #[cfg(feature = "ssz")]
 pub mod ssz;
 
+/// Record a session with Rumor as a transcript; replay it without Rumor (feature `replay`,
+/// default). The guide: `docs/record-replay.md`.
+#[cfg(feature = "replay")]
+pub use pyrum_replay as replay;
+
 /// What a scenario needs in scope: `use pyrum::prelude::*;`.
 pub mod prelude {
     pub use crate::rpc::{ListenExt, Payload, RequestExt};
@@ -51,3 +56,8 @@ pub mod prelude {
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+/// The record/replay guide's examples, compiled as doctests.
+#[doc = include_str!("../docs/record-replay.md")]
+#[cfg(all(doctest, feature = "replay"))]
+pub struct RecordReplayDoctests;
