@@ -415,3 +415,16 @@ fn a_failing_attribute_test_says_how_to_replay_it_and_the_replay_fails_alike() {
     );
     assert!(!replayed.contains("mismatch"), "{replayed}");
 }
+
+// ---- the README's example, run (the README's copy is compiled as a doctest) ------------------
+
+/// alice and bob: started hosts on loopback, alice dialled bob, both see the connection.
+#[pyrum::test(actors = ["alice", "bob"], connected, timeout = "30s")]
+async fn bob_answers_alices_ping(alice: Actor, bob: Actor) -> pyrum::Result<()> {
+    let bob_id = bob.host().view().await?.peer_id;
+    assert_eq!(alice.peer().list().await?.peers[0], bob_id.as_str());
+    let _pong = bob.peer().metadata().pong().await?; // long-running: runs until dropped
+    let ping = alice.peer().metadata().ping(bob_id).update(false).await?;
+    assert_eq!(ping.code, [0], "{ping:?}");
+    Ok(())
+}
