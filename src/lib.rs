@@ -41,6 +41,7 @@ pub mod ssz;
 /// Record a session with Rumor as a transcript; replay it without Rumor (feature `replay`,
 /// default). The guide: `docs/record-replay.md`.
 #[cfg(feature = "replay")]
+#[doc(inline)]
 pub use pyrum_replay as replay;
 
 #[cfg(feature = "testing")]

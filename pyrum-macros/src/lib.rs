@@ -15,8 +15,6 @@ const DEFAULT_TIMEOUT_SECS: u64 = 60;
 /// A scenario test on a Rumor of its own: `#[pyrum::test]` or
 /// `#[pyrum::test(actors = ["alice", "bob"], connected, timeout = "30s")]` on an `async fn`.
 ///
-/// (An example that compiles is in the docs of `pyrum::test`.)
-///
 /// What the test gets:
 ///
 /// - **Its own Rumor**: a `rumor bare` child (found like `Rumor::spawn` finds it: `RUMOR_BIN`,

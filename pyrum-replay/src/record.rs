@@ -195,7 +195,12 @@ impl Recorder {
 
     /// The recorder [`PYRUM_RECORD`](RECORD_ENV) asks for, if it is set and not empty.
     pub fn from_env() -> Option<Recorder> {
-        let value = std::env::var_os(RECORD_ENV).filter(|v| !v.is_empty())?;
+        Recorder::from_value(std::env::var_os(RECORD_ENV))
+    }
+
+    /// The recorder a value of [`PYRUM_RECORD`](RECORD_ENV) asks for.
+    fn from_value(value: Option<std::ffi::OsString>) -> Option<Recorder> {
+        let value = value.filter(|v| !v.is_empty())?;
         let dir = value.to_string_lossy().ends_with('/') || Path::new(&value).is_dir();
         let path = PathBuf::from(value);
         Some(if dir {
@@ -593,13 +598,16 @@ mod tests {
     }
 
     #[test]
-    fn the_environment_is_read_only_on_request() {
-        // No variable: the builder is unchanged (no hook).
-        std::env::remove_var(RECORD_ENV);
-        let builder = record_from_env(pyrum_core::Rumor::builder());
+    fn the_environment_values_choose_a_target() {
+        let target = |v: Option<&str>| Recorder::from_value(v.map(Into::into)).map(|r| r.target);
+        assert!(target(None).is_none(), "unset: no recording");
+        assert!(target(Some("")).is_none(), "empty: no recording");
+        assert!(matches!(target(Some("runs/")), Some(Target::Dir(d)) if d == Path::new("runs/")));
+        let dir = std::env::temp_dir();
+        let existing = dir.to_str().expect("a UTF-8 temp dir");
+        assert!(matches!(target(Some(existing)), Some(Target::Dir(d)) if d == dir));
         assert!(
-            format!("{builder:?}").contains("hook: false"),
-            "{builder:?}"
+            matches!(target(Some("run.jsonl")), Some(Target::File(f)) if f == Path::new("run.jsonl"))
         );
     }
 }

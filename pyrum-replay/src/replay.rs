@@ -1,6 +1,6 @@
 //! Replaying a transcript: a [`Wire`] that plays Rumor's part of a recorded session.
 //!
-//! A transcript (see [`record`](crate::record) for how to make one, and for its format) holds
+//! A transcript (see [`record`](mod@crate::record) for how to make one, and for its format) holds
 //! every line a program sent and every line Rumor answered. [`Replay`] serves it back to the
 //! same program, without Rumor:
 //!
