@@ -36,10 +36,11 @@
 //! 3. Runs the body, with the deadline ([`Scenario::timeout`], default [`DEFAULT_TIMEOUT`])
 //!    counted from step 1.
 //! 4. Teardown: lists the calls Rumor still runs for every actor (`calls`); each one that is not
-//!    [detached](crate::Call::detach) and not being cancelled (a dropped `cancel_on_drop` call
-//!    is) is a leak: it is named in the failure and cancelled. Then `exit`.
+//!    [detached](crate::Call::detach), not being cancelled (a dropped `cancel_on_drop` call
+//!    is) and not freed within 0.5 s (a call that just succeeded is freed a moment later) is a
+//!    leak: it is named in the failure and cancelled. Then `exit`.
 //! 5. Passed: the transcript is deleted. Failed: it is kept, and the [`Failure`] says how to
-//!    replay it without Rumor: `PYRUM_REPLAY=1` ([`REPLAY_ENV`]) makes the same test run against
+//!    replay it without Rumor: `PYRUM_REPLAY` ([`REPLAY_ENV`]) makes the same test run against
 //!    its transcript, which reproduces the failure offline.
 
 use std::collections::VecDeque;
@@ -397,7 +398,8 @@ impl Scenario {
                     rumor: rumor.clone(),
                     actors,
                 };
-                let body = AssertUnwindSafe(body(session)).catch_unwind();
+                // Called inside the future: a body that panics before its first await is caught too.
+                let body = AssertUnwindSafe(async move { body(session).await }).catch_unwind();
                 tokio::pin!(body);
                 tokio::select! {
                     done = &mut body => match done {

@@ -38,7 +38,7 @@ const DEFAULT_TIMEOUT_SECS: u64 = 60;
 /// - **A transcript on failure**: the session (every line sent and received, in
 ///   `pyrum::replay`'s format) is kept in `target/pyrum-transcripts/<crate>.<test path>.jsonl`
 ///   when the test fails (error, panic, timeout, leak), and the failure says how to replay it
-///   offline (`PYRUM_REPLAY=1 cargo test ...`); on success it is deleted.
+///   offline (`PYRUM_REPLAY=<transcript> cargo test ... --exact`); on success it is deleted.
 ///
 /// The function returns nothing, or `Result<(), E>` with `E: Display` (`pyrum::Result<()>`).
 /// The body runs on a current-thread tokio runtime, as `#[tokio::test]`'s does: `tokio::spawn`
