@@ -45,6 +45,41 @@ pub mod serve;
 #[cfg(feature = "ssz")]
 pub mod ssz;
 
+/// Record a session with Rumor as a transcript; replay it without Rumor (feature `replay`,
+/// default). The guide: `docs/record-replay.md`.
+#[cfg(feature = "replay")]
+#[doc(inline)]
+pub use pyrum_replay as replay;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+/// A scenario test on a Rumor of its own (feature `testing`, default); the runtime is
+/// [`testing`].
+///
+/// ```no_run
+/// use pyrum::prelude::*;
+///
+/// #[pyrum::test(actors = ["alice", "bob", "carol"], connected, timeout = "30s")]
+/// async fn bob_sees_both_neighbours(alice: Actor, bob: Actor, carol: Actor) -> pyrum::Result<()> {
+///     let peers = bob.peer().list().await?;        // the line alice → bob → carol
+///     let alice_id = alice.host().view().await?.peer_id;
+///     let carol_id = carol.host().view().await?.peer_id;
+///     let listed = peers.peers.as_array().cloned().unwrap_or_default();
+///     assert!(listed.contains(&alice_id.as_str().into()) && listed.contains(&carol_id.as_str().into()));
+///     Ok(())
+/// }
+///
+/// #[pyrum::test]
+/// async fn alone(rumor: Rumor) -> pyrum::Result<()> {
+///     rumor.host().start().await?;                  // the default actor
+///     Ok(())
+/// }
+/// # fn main() {}
+/// ```
+#[cfg(feature = "testing")]
+pub use pyrum_macros::test;
+
 /// What a scenario needs in scope: `use pyrum::prelude::*;`.
 pub mod prelude {
     pub use crate::gossip::{GossipExt, GossipLogExt};
@@ -64,3 +99,8 @@ pub struct ReadmeDoctests;
 #[doc = include_str!("../docs/guide.md")]
 #[cfg(doctest)]
 pub struct GuideDoctests;
+
+/// The record/replay guide's examples, compiled as doctests.
+#[doc = include_str!("../docs/record-replay.md")]
+#[cfg(all(doctest, feature = "replay"))]
+pub struct RecordReplayDoctests;

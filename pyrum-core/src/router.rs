@@ -63,6 +63,8 @@ mod flag {
     pub const CANCEL_SENT: u8 = 32;
     /// The connection ended before Rumor freed the call.
     pub const CUT: u8 = 64;
+    /// [`Call::detach`](crate::Call::detach): runs on without handles, on purpose.
+    pub const DETACHED: u8 = 128;
 }
 
 /// One call as the router sees it. Kept small: 100k of them may be in flight.
@@ -310,6 +312,20 @@ impl Router {
             .unwrap_or_else(|| self.call_id(n))
     }
 
+    /// A new handle of call `id`, if it is ours and not finished: its number and actor.
+    pub(crate) fn adopt_open(&mut self, id: &str) -> Option<(u64, String)> {
+        let n = self.our_number(id)?;
+        let rec = self.calls.get_mut(&n).filter(|r| !r.has(flag::FINISHED))?;
+        rec.handles += 1;
+        let actor = rec
+            .display
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        Some((n, actor))
+    }
+
     pub(crate) fn add_handle(&mut self, n: u64) {
         if let Some(rec) = self.calls.get_mut(&n) {
             rec.handles += 1;
@@ -336,6 +352,31 @@ impl Router {
         if rec.has(flag::CANCEL_ON_DROP) {
             self.request_cancel(n);
         }
+    }
+
+    /// The call runs on when its last handle goes (no cancel on drop), and is marked detached.
+    pub(crate) fn detach(&mut self, n: u64) {
+        if let Some(rec) = self.calls.get_mut(&n) {
+            rec.flags = (rec.flags & !flag::CANCEL_ON_DROP) | flag::DETACHED;
+        }
+    }
+
+    /// Every call not finished, in the order they were made.
+    pub(crate) fn open_calls(&self) -> Vec<crate::call::OpenCall> {
+        let mut open: Vec<_> = self
+            .calls
+            .iter()
+            .filter(|(_, r)| !r.has(flag::FINISHED))
+            .map(|(n, r)| crate::call::OpenCall {
+                n: *n,
+                id: self.call_id(*n),
+                call: r.display.to_string(),
+                detached: r.has(flag::DETACHED),
+                cancelling: r.has(flag::CANCEL_WANTED),
+            })
+            .collect();
+        open.sort_by_key(|c| c.n);
+        open
     }
 
     pub(crate) fn is_finished(&self, n: u64) -> bool {

@@ -258,6 +258,20 @@ impl Rumor {
         self.conn.pending()
     }
 
+    /// The calls this client made that Rumor has not freed yet, oldest first: what
+    /// [`pending_calls`](Self::pending_calls) counts.
+    pub fn open_calls(&self) -> Vec<crate::OpenCall> {
+        self.conn.with_router(|r| r.open_calls())
+    }
+
+    /// A new handle of a call this client made that Rumor has not freed yet (an id from
+    /// [`open_calls`](Self::open_calls)): to wait for it or cancel it after its other handles
+    /// are gone. `None` for another id.
+    pub fn open_call(&self, id: &str) -> Option<Call> {
+        let (n, actor) = self.conn.with_router(|r| r.adopt_open(id))?;
+        Some(Call::adopt(self.conn.clone(), n, actor.into()))
+    }
+
     /// The settings this connection runs with.
     pub fn config(&self) -> &Config {
         &self.conn.config
