@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use tokio::sync::{broadcast, Notify, Semaphore};
 
 use crate::entry::{Entry, Level};
@@ -297,19 +297,19 @@ impl Conn {
         }
     }
 
-    /// Registers a call and queues its line, which carries the call id: `line(id)`.
+    /// Registers a call and queues its line, which carries the call's number: `line(n)`.
     pub(crate) fn open_call(
         &self,
-        display: &str,
+        display: String,
         cancel_on_drop: bool,
-        line: impl FnOnce(&str) -> String,
+        line: impl FnOnce(u64) -> String,
         cx: &Context<'_>,
     ) -> Result<u64> {
         let deadline = self.config.setup_timeout.map(|t| Instant::now() + t);
         let (n, first_deadline) =
             self.lock_router()
                 .open_call(display, cancel_on_drop, deadline)?;
-        let line = line(&format!("{}{n}", self.prefix));
+        let line = line(n);
         tracing::trace!(target: "pyrum::wire", "send {line}");
         self.push_line(line, true, Some(cx));
         if first_deadline && deadline.is_some() {
@@ -480,11 +480,31 @@ async fn reader_task(
             _ = &mut stop => return,
             line = stream.next() => match line {
                 Some(Ok(line)) => {
+                    // Take every line that is already there, and route them in one go.
+                    let mut batch = vec![line];
+                    let mut end = None;
+                    while batch.len() < 256 {
+                        match stream.next().now_or_never() {
+                            Some(Some(Ok(line))) => batch.push(line),
+                            Some(Some(Err(e))) => {
+                                end = Some(format!("{name}: {e}"));
+                                break;
+                            }
+                            Some(None) => {
+                                end = Some(format!("{name}: connection closed"));
+                                break;
+                            }
+                            None => break,
+                        }
+                    }
                     let Some(conn) = conn.upgrade() else { return };
-                    if conn.route_line(&line) {
+                    if conn.route_lines(batch) {
                         return;
                     }
-                    continue;
+                    match end {
+                        Some(cause) => break cause,
+                        None => continue,
+                    }
                 }
                 Some(Err(e)) => break format!("{name}: {e}"),
                 None => break format!("{name}: connection closed"),
@@ -520,41 +540,62 @@ async fn reader_task(
 }
 
 impl Conn {
-    /// Parses and routes one line; true when the connection ended because of it.
-    fn route_line(&self, line: &str) -> bool {
-        let entry = match Entry::parse(line) {
-            Ok(e) => e,
-            Err(e) => {
-                tracing::warn!(target: "pyrum::wire", "{e}");
-                self.publish(Arc::new(Entry {
-                    level: Level::Unknown,
-                    msg: e.to_string(),
-                    call_id: None,
-                    actor: None,
-                    marker: None,
-                    fields: Default::default(),
-                }));
-                return false;
-            }
-        };
-        match self.with_router(|r| r.route(entry)) {
-            Routed::Taken => false,
-            Routed::Session(e) => {
-                self.publish(e);
-                false
-            }
-            Routed::Stop(e, why) => {
-                // Rumor's shell parser gave up (a syntax error, only possible through
-                // `send_raw_line`, or a broken input stream): this session reads no more input.
-                // Bare mode exits; a `rumor serve` session keeps the connection open but never
-                // answers again, so end it here instead of letting calls hang.
-                self.publish(e);
-                self.close(Error::disconnected(format!(
-                    "{}: Rumor stopped reading input (failed to run input: {why})",
-                    self.name
-                )));
-                true
+    /// Parses lines (outside the lock) and routes them (under one lock); true when the
+    /// connection ended because of one of them.
+    fn route_lines(&self, lines: Vec<String>) -> bool {
+        let entries: Vec<Result<Entry>> = lines
+            .iter()
+            .filter(|line| !is_started_line(line))
+            .map(|line| Entry::parse(line))
+            .collect();
+        let routed: Vec<Routed> = self.with_router(|r| {
+            entries
+                .into_iter()
+                .map(|e| match e {
+                    Ok(entry) => r.route(entry),
+                    Err(e) => {
+                        tracing::warn!(target: "pyrum::wire", "{e}");
+                        Routed::Session(Arc::new(Entry {
+                            level: Level::Unknown,
+                            msg: e.to_string(),
+                            call_id: None,
+                            actor: None,
+                            marker: None,
+                            fields: Default::default(),
+                        }))
+                    }
+                })
+                .filter(|r| !matches!(r, Routed::Taken))
+                .collect()
+        });
+        for r in routed {
+            match r {
+                Routed::Taken => {}
+                Routed::Session(e) => self.publish(e),
+                Routed::Stop(e, why) => {
+                    // Rumor's shell parser gave up (a syntax error, only possible through
+                    // `send_raw_line`, or a broken input stream): this session reads no more
+                    // input. Bare mode exits; a `rumor serve` session keeps the connection open
+                    // but never answers again, so end it here instead of letting calls hang.
+                    self.publish(e);
+                    self.close(Error::disconnected(format!(
+                        "{}: Rumor stopped reading input (failed to run input: {why})",
+                        self.name
+                    )));
+                    return true;
+                }
             }
         }
+        false
     }
+}
+
+/// Rumor's admin note `{"args":[...],"level":"trace","msg":"Started <id>",...}`, written for
+/// every call in bare mode and routed nowhere: skipped before parsing. (Inside a JSON string a
+/// `"` is escaped, so these bytes can only be the entry's own keys.)
+fn is_started_line(line: &str) -> bool {
+    let has = |needle: &str| memchr::memmem::find(line.as_bytes(), needle.as_bytes()).is_some();
+    line.starts_with(r#"{"args":["#)
+        && has(r#""level":"trace","msg":"Started "#)
+        && !has(r#""call_id":""#)
 }

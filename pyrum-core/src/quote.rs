@@ -20,6 +20,13 @@ pub const UNCARRIED: [char; 4] = ['\0', '\r', '\u{80}', '\u{81}'];
 
 /// Rejects text that no quoting can carry to Rumor intact: any of [`UNCARRIED`].
 pub fn check_word(what: &'static str, word: &str) -> Result<()> {
+    // In UTF-8, NUL and CR are single bytes and U+0080/U+0081 are 0xC2 0x80/0x81: a byte
+    // scan finds all four (0xC2 starts no other character's encoding of these).
+    let bytes = word.as_bytes();
+    let suspicious = memchr::memchr3(b'\0', b'\r', 0xC2, bytes).is_some();
+    if !suspicious {
+        return Ok(());
+    }
     if let Some(bad) = word.chars().find(|c| UNCARRIED.contains(c)) {
         return Err(Error::InvalidInput {
             what,

@@ -258,7 +258,7 @@ impl Router {
     /// its timer).
     pub(crate) fn open_call(
         &mut self,
-        display: &str,
+        mut display: String,
         cancel_on_drop: bool,
         deadline: Option<Instant>,
     ) -> Result<(u64, bool)> {
@@ -270,7 +270,12 @@ impl Router {
         self.calls.insert(
             n,
             Rec {
-                display: crate::quote::shorten_to(display, 120).into_boxed_str(),
+                display: {
+                    if display.len() > 120 {
+                        display = crate::quote::shorten_to(&display, 120);
+                    }
+                    display.into_boxed_str()
+                },
                 flags: if cancel_on_drop {
                     flag::CANCEL_ON_DROP
                 } else {

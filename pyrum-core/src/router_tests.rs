@@ -38,7 +38,7 @@ fn stdout(r: &mut Router, text: &str) -> Routed {
 }
 
 fn open(r: &mut Router, cancel_on_drop: bool) -> u64 {
-    r.open_call("a: host notify", cancel_on_drop, None)
+    r.open_call("a: host notify".into(), cancel_on_drop, None)
         .unwrap()
         .0
 }
@@ -293,9 +293,9 @@ fn setup_deadline_fails_the_setup_and_forgets_a_call_rumor_never_registered() {
     let mut r = router();
     let t0 = Instant::now();
     let limit = Some(Duration::from_secs(1));
-    let (never, first) = r.open_call("a: true", false, Some(t0)).unwrap();
+    let (never, first) = r.open_call("a: true".into(), false, Some(t0)).unwrap();
     assert!(first);
-    let (slow, first) = r.open_call("a: sleep", false, Some(t0)).unwrap();
+    let (slow, first) = r.open_call("a: sleep".into(), false, Some(t0)).unwrap();
     assert!(!first);
     log(&mut r, slow, r#""msg":"sleeping""#);
     assert_eq!(r.sweep(t0 - Duration::from_millis(1), limit), Some(t0));
@@ -356,7 +356,7 @@ fn close_fails_everything_at_once() {
         r.poll_statement(k, &cx()),
         Poll::Ready(Err(Error::Disconnected { .. }))
     ));
-    assert!(r.open_call("x", false, None).is_err());
+    assert!(r.open_call("x".into(), false, None).is_err());
     assert_eq!(r.pending(), 0);
 }
 

@@ -559,25 +559,22 @@ impl Actor {
                 break;
             }
         }
-        let n = conn.open_call(
-            &display,
-            command.cancels_on_drop(),
-            |id| {
-                let mut line = String::with_capacity(64);
-                line.push('\'');
-                line.push('_');
-                line.push_str(id);
-                line.push('\'');
-                push_quoted(&mut line, &format!("{}:", self.name));
-                line.push_str(" 'lvl_trace'");
-                for w in command.each_word() {
-                    push_quoted(&mut line, w);
-                }
-                line.push_str(" &");
-                line
-            },
-            cx,
-        )?;
+        let line = |n: u64| {
+            let mut line = String::with_capacity(96);
+            line.push_str("'_");
+            line.push_str(&conn.prefix);
+            line.push_str(itoa::Buffer::new().format(n));
+            // Actor names are checked: letters, digits, `-`, `_`, `.` need no escaping.
+            line.push_str("' '");
+            line.push_str(&self.name);
+            line.push_str(":' 'lvl_trace'");
+            for w in command.each_word() {
+                push_quoted(&mut line, w);
+            }
+            line.push_str(" &");
+            line
+        };
+        let n = conn.open_call(display, command.cancels_on_drop(), line, cx)?;
         Ok(Call::adopt(conn.clone(), n, self.name.clone()))
     }
 

@@ -147,12 +147,12 @@ impl Decoder for LossyLines {
 
     fn decode(&mut self, buf: &mut BytesMut) -> io::Result<Option<String>> {
         let limit = buf.len().min(self.max + 1);
-        match buf[self.searched..limit].iter().position(|b| *b == b'\n') {
+        match memchr::memchr(b'\n', &buf[self.searched..limit]) {
             Some(i) => {
                 let end = self.searched + i;
                 let line = buf.split_to(end + 1);
                 self.searched = 0;
-                Ok(Some(String::from_utf8_lossy(&line[..end]).into_owned()))
+                Ok(Some(text(&line[..end])))
             }
             None if buf.len() > self.max => Err(too_long(self.max)),
             None => {
@@ -171,7 +171,15 @@ impl Decoder for LossyLines {
         }
         let rest = buf.split();
         self.searched = 0;
-        Ok(Some(String::from_utf8_lossy(&rest).into_owned()))
+        Ok(Some(text(&rest)))
+    }
+}
+
+/// The bytes as text: valid UTF-8 as it is (the fast check), anything else with U+FFFD.
+fn text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
     }
 }
 
