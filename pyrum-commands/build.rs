@@ -7,17 +7,17 @@ fn main() {
         .join("..")
         .join("commands.toml");
     println!("cargo:rerun-if-changed={}", spec_path.display());
-    let spec = match pyrum_codegen::Spec::load(&spec_path) {
-        Ok(spec) => spec,
-        Err(errors) => {
-            for e in &errors {
-                println!("cargo:warning={e}");
+    let generated = pyrum_codegen::Spec::load(&spec_path)
+        .and_then(|spec| pyrum_codegen::generate(&spec, &pyrum_codegen::Settings::default()));
+    let code = match generated {
+        Ok(code) => code,
+        Err(e) => {
+            for line in e.to_string().lines() {
+                println!("cargo:warning={line}");
             }
-            panic!("commands.toml has {} problem(s); run `cargo run -p pyrum-codegen -- check --spec commands.toml`", errors.len());
+            panic!("{e}\nrun `cargo run -p pyrum-codegen -- check --spec commands.toml`");
         }
     };
-    let code = pyrum_codegen::generate(&spec, &pyrum_codegen::Settings::default())
-        .unwrap_or_else(|e| panic!("generating bindings from commands.toml: {e}"));
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("commands.rs");
     std::fs::write(&out, code).unwrap_or_else(|e| panic!("writing {}: {e}", out.display()));
 }

@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use pyrum_codegen::{compare, generate, list, render_spec, scan, update_spec, Settings, Spec};
+use pyrum_codegen::{
+    compare, generate, list, render_spec, scan, update_spec, Error, Settings, Spec,
+};
 
 /// Generate, check, list and scan pyrum's typed bindings from commands.toml.
 #[derive(Parser)]
@@ -62,11 +64,16 @@ enum Cmd {
 }
 
 fn load(path: &std::path::Path) -> Result<Spec, ExitCode> {
-    Spec::load(path).map_err(|errors| {
-        for e in &errors {
-            eprintln!("error: {e}");
+    Spec::load(path).map_err(|e| {
+        match e {
+            Error::Spec(errors) => {
+                for e in &errors {
+                    eprintln!("error: {e}");
+                }
+                eprintln!("{} problem(s) in {}", errors.len(), path.display());
+            }
+            other => eprintln!("error: {other}"),
         }
-        eprintln!("{} problem(s) in {}", errors.len(), path.display());
         ExitCode::from(1)
     })
 }
@@ -191,7 +198,7 @@ fn run_scan(rumor: &Path, path: &Path, write: bool) -> Result<(), ExitCode> {
     );
     if !up.unknown_types.is_empty() {
         println!(
-            "pflag type(s) without a row in PFLAG_TYPES, written as `string` (commands marked for review): {}",
+            "pflag type(s) without a row in the type table, written as `string` (commands marked for review): {}",
             up.unknown_types.join(", ")
         );
     }

@@ -12,7 +12,7 @@
 //! `Sub commands:` block. [`compare`] then matches the leaves with the spec: commands added or
 //! removed; positionals and flags added, removed, or with another type, default or help; the
 //! command help; whether `help` lists it. The spec's types are checked through an explicit table
-//! ([`PFLAG_TYPES`], [`ENUM_PFLAG_TYPES`]). [`update_spec`] and [`render_spec`] implement
+//! ([`crate::types::SCALARS`] and the `pflag` of the spec's enums). [`update_spec`] and [`render_spec`] implement
 //! `--write`.
 //!
 //! What `help` cannot show, and the scan therefore neither checks nor overwrites: variadic
@@ -35,82 +35,31 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::spec::{ArgDef, CommandDef, FlagDef, Spec};
+use crate::types::{Scalar, SpecType};
 
 // ---------------------------------------------------------------------------------------------
 // Type vocabulary <-> pflag type names
 
-/// The spec's type vocabulary and the pflag type name `help` prints for it at Rumor v0.3.6
-/// (pflag's `UnquoteUsage` renaming applied: `bool` prints nothing, `uint64` prints `uint`,
-/// `int64` prints `int`, `float64` prints `float`, `stringSlice` prints `strings`; ask's byte
-/// types print `bytes`, `bytesN`, `[]bytesN`; Rumor's own flag types print their `Type()`).
-///
-/// Several spec types share a pflag name (`u64`, `slot`, `epoch`, `seq_nr` all print `uint`);
-/// when `--write` needs a spec type for a pflag name, the first row with that name wins, so
-/// the generic type comes first. `None`: no Rumor v0.3.6 flag has that type, so `help` cannot
-/// confirm it (a spec argument or flag of such a type is always reported).
-pub const PFLAG_TYPES: &[(&str, Option<&str>)] = &[
-    ("string", Some("string")),
-    ("bool", Some("")),
-    ("u8", Some("uint8")),
-    ("u16", Some("uint16")),
-    ("u32", Some("uint32")),
-    ("u64", Some("uint")),
-    ("i32", Some("int32")),
-    ("i64", Some("int")),
-    ("f64", Some("float")),
-    ("duration", Some("duration")),
-    ("hex", Some("bytes")),
-    ("root", Some("bytes32")),
-    ("root_list", Some("[]bytes32")),
-    ("fork_digest", Some("bytes4")),
-    ("version", Some("bytes4")),
-    ("attnets", Some("bytes8")),
-    ("slot", Some("uint")),
-    ("epoch", Some("uint")),
-    ("seq_nr", Some("uint")),
-    ("peer_id", Some("Peer ID")),
-    ("multiaddr", None),
-    ("enr", Some("ENR")),
-    ("enode", Some("enode")),
-    ("enr_or_enode", Some("Enr/Enode")),
-    ("flex_addr", Some("ENR/enode/Multi-addr")),
-    ("node_id", Some("Dv5 node ID")),
-    ("node_id_flex", Some("Dv5 flexible ID")),
-    ("priv_key", Some("P2P Private key")),
-    ("ip", Some("ip")),
-    ("string_list", Some("strings")),
-];
-
-/// The spec's enums (`[enums.<name>]`) and the pflag type name of the Rumor flag type behind
-/// each (v0.3.6: `control/actor/flags/rpc.go`).
-pub const ENUM_PFLAG_TYPES: &[(&str, &str)] = &[("compression", "RPC compression")];
-
-/// The pflag type name `help` prints for a spec type, if the tables know one.
-pub fn pflag_type_of(spec_type: &str) -> Option<&'static str> {
-    PFLAG_TYPES
-        .iter()
-        .find(|(t, _)| *t == spec_type)
-        .and_then(|(_, p)| *p)
-        .or_else(|| {
-            ENUM_PFLAG_TYPES
-                .iter()
-                .find(|(t, _)| *t == spec_type)
-                .map(|(_, p)| *p)
-        })
+/// The pflag type name `help` prints for a spec type: from the type table
+/// ([`crate::types::SCALARS`]) or the enum's `pflag`.
+pub fn pflag_type_of(spec: &Spec, spec_type: &str) -> Option<String> {
+    match spec.resolve(spec_type, false)? {
+        SpecType::Scalar(s) => s.row().pflag.map(str::to_string),
+        SpecType::Enum(e) => spec.enums.get(&e).and_then(|d| d.pflag.clone()),
+        SpecType::Json => None,
+    }
 }
 
-/// The spec type `--write` uses for a pflag type name: the first matching row of
-/// [`PFLAG_TYPES`], else an enum of the spec listed in [`ENUM_PFLAG_TYPES`].
+/// The spec type `--write` uses for a pflag type name: the first row of the type table with
+/// that name, else an enum of the spec whose `pflag` it is.
 pub fn spec_type_of(spec: &Spec, pflag_type: &str) -> Option<String> {
-    PFLAG_TYPES
-        .iter()
-        .find(|(_, p)| *p == Some(pflag_type))
-        .map(|(t, _)| t.to_string())
+    Scalar::from_pflag(pflag_type)
+        .map(|s| s.row().name.to_string())
         .or_else(|| {
-            ENUM_PFLAG_TYPES
+            spec.enums
                 .iter()
-                .find(|(t, p)| *p == pflag_type && spec.enums.contains_key(*t))
-                .map(|(t, _)| t.to_string())
+                .find(|(_, d)| d.pflag.as_deref() == Some(pflag_type))
+                .map(|(t, _)| t.clone())
         })
 }
 
@@ -1084,14 +1033,14 @@ fn show(v: &Option<String>) -> String {
     }
 }
 
-fn type_detail(spec_ty: &str, binary: &str) -> Option<String> {
-    match pflag_type_of(spec_ty) {
+fn type_detail(spec: &Spec, spec_ty: &str, binary: &str) -> Option<String> {
+    match pflag_type_of(spec, spec_ty) {
         Some(p) if p == binary => None,
         Some(p) => Some(format!(
             "type: spec has {spec_ty} (help would show {p:?}), the binary shows {binary:?}"
         )),
         None => Some(format!(
-            "type: spec has {spec_ty}, which has no pflag name in PFLAG_TYPES/ENUM_PFLAG_TYPES; the binary shows {binary:?}"
+            "type: spec has {spec_ty}, which has no pflag name in the type table (or the enum has no `pflag`); the binary shows {binary:?}"
         )),
     }
 }
@@ -1182,7 +1131,7 @@ pub fn compare(spec: &Spec, scanned: &Scanned) -> Diff {
             match line {
                 None => ch(item, "the binary shows no flag line for it".into()),
                 Some(l) => {
-                    if let Some(d) = type_detail(&a.ty, &l.pflag_type) {
+                    if let Some(d) = type_detail(spec, &a.ty, &l.pflag_type) {
                         ch(item.clone(), d);
                     }
                     if a.help != l.help {
@@ -1215,7 +1164,7 @@ pub fn compare(spec: &Spec, scanned: &Scanned) -> Diff {
                 ch(item, "in the spec, not in the binary".into());
                 continue;
             };
-            if let Some(d) = type_detail(&fl.ty, &b.pflag_type) {
+            if let Some(d) = type_detail(spec, &fl.ty, &b.pflag_type) {
                 ch(item.clone(), d);
             }
             if fl.default != b.default {
@@ -1319,7 +1268,7 @@ pub struct Update {
 /// `review = true`; for the others the help-visible parts (help, advertised, positionals,
 /// flags) are taken from the binary while results, `long_running`, `steppable`, `notes`,
 /// `alias_of` and variadic positionals stay. Spec types are kept while their pflag name
-/// matches; otherwise the first [`PFLAG_TYPES`] row of the binary's pflag name is used.
+/// matches; otherwise the first type-table row of the binary's pflag name is used.
 pub fn update_spec(spec: &Spec, scanned: &Scanned) -> (Spec, Update) {
     let mut up = Update::default();
     let by_path: HashMap<&[String], &ScannedCommand> = scanned
@@ -1355,7 +1304,7 @@ pub fn update_spec(spec: &Spec, scanned: &Scanned) -> (Spec, Update) {
             let old = cmd.args.iter().find(|a| a.name == b.name && !a.variadic);
             let pflag = line.map(|l| l.pflag_type.as_str()).unwrap_or("string");
             let ty = match old {
-                Some(o) if pflag_type_of(&o.ty) == Some(pflag) => o.ty.clone(),
+                Some(o) if pflag_type_of(spec, &o.ty).as_deref() == Some(pflag) => o.ty.clone(),
                 _ => unknown(pflag, &mut review),
             };
             args.push(ArgDef {
@@ -1372,7 +1321,7 @@ pub fn update_spec(spec: &Spec, scanned: &Scanned) -> (Spec, Update) {
         let mut flags = Vec::new();
         for f in &cmd.flags {
             if let Some(b) = bin_flags.iter().find(|b| b.name == f.name) {
-                let ty = if pflag_type_of(&f.ty) == Some(b.pflag_type.as_str()) {
+                let ty = if pflag_type_of(spec, &f.ty).as_deref() == Some(b.pflag_type.as_str()) {
                     f.ty.clone()
                 } else {
                     unknown(&b.pflag_type, &mut review)
@@ -1474,9 +1423,8 @@ pub fn update_spec(spec: &Spec, scanned: &Scanned) -> (Spec, Update) {
     up.changed = changed;
     (
         Spec {
-            rumor_version: spec.rumor_version.clone(),
-            enums: spec.enums.clone(),
             commands: out,
+            ..spec.clone()
         },
         up,
     )
@@ -1623,20 +1571,8 @@ fn render_in_place(original: &str, old: &Spec, new: &Spec) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::TYPES;
 
     const LISTEN: &str = "(command)\n\nStart listening on given address (see option flags).\n\nFlags/args:\n      --ip ip        If no IP is specified, network interfaces are checked for one.\n      --tcp uint16   If no tcp port is specified, it defaults to the ENR TCP port. (default 9000)\n\n";
-
-    #[test]
-    fn every_type_has_a_row() {
-        for t in TYPES {
-            assert!(
-                PFLAG_TYPES.iter().any(|(s, _)| s == t),
-                "{t} is missing from PFLAG_TYPES"
-            );
-        }
-        assert_eq!(PFLAG_TYPES.len(), TYPES.len());
-    }
 
     #[test]
     fn parses_a_leaf() {
@@ -1720,14 +1656,29 @@ mod tests {
 
     #[test]
     fn reverse_types_pick_the_generic_one() {
-        let spec = Spec::default();
+        let mut spec = Spec::default();
         assert_eq!(spec_type_of(&spec, "uint").as_deref(), Some("u64"));
         assert_eq!(
             spec_type_of(&spec, "bytes4").as_deref(),
             Some("fork_digest")
         );
         assert_eq!(spec_type_of(&spec, "RPC compression"), None);
-        assert_eq!(pflag_type_of("compression"), Some("RPC compression"));
-        assert_eq!(pflag_type_of("multiaddr"), None);
+        spec.enums.insert(
+            "compression".into(),
+            crate::spec::EnumDef {
+                values: vec!["none".into()],
+                pflag: Some("RPC compression".into()),
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            spec_type_of(&spec, "RPC compression").as_deref(),
+            Some("compression")
+        );
+        assert_eq!(
+            pflag_type_of(&spec, "compression").as_deref(),
+            Some("RPC compression")
+        );
+        assert_eq!(pflag_type_of(&spec, "multiaddr"), None);
     }
 }

@@ -86,7 +86,7 @@ fn cut_command(text: &str, path: &str) -> String {
     format!("{}{}", &text[..start], &text[end..])
 }
 
-/// The mutated spec: `host view` removed, `host listen --tcp` typed u8 (help shows uint16),
+/// The mutated spec: `host view` removed, `host listen --tcp` typed u32 (help shows uint16),
 /// `peer trim` renamed `peer prune`.
 fn mutated() -> String {
     let text = cut_command(&spec_text(), r#"["host", "view"]"#);
@@ -95,7 +95,7 @@ fn mutated() -> String {
         text.contains(tcp),
         "host listen --tcp is no longer written as expected"
     );
-    let text = text.replacen(tcp, &tcp.replace("u16", "u8"), 1);
+    let text = text.replacen(tcp, &tcp.replace("u16", "u32"), 1);
     let trim = r#"path = ["peer", "trim"]"#;
     assert!(text.contains(trim));
     text.replacen(trim, r#"path = ["peer", "prune"]"#, 1)
@@ -126,7 +126,7 @@ fn a_mutated_spec_names_each_change_and_exits_1() {
         "{out}"
     );
     assert!(
-        out.contains("~ host listen: flag --tcp: type: spec has u8 (help would show \"uint8\"), the binary shows \"uint16\""),
+        out.contains("~ host listen: flag --tcp: type: spec has u32 (help would show \"uint32\"), the binary shows \"uint16\""),
         "{out}"
     );
     assert!(
