@@ -15,7 +15,7 @@ fn main() {
             for line in e.to_string().lines() {
                 println!("cargo:warning={line}");
             }
-            panic!("{e}\nrun `cargo run -p pyrum-codegen -- check --spec commands.toml`");
+            panic!("{e}\nrun `cargo run -p pyrum-codegen-cli -- check --spec commands.toml`");
         }
     };
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("commands.rs");

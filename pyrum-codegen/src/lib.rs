@@ -3,9 +3,10 @@
 //!
 //! The pipeline is [`Spec::load`] (parse, then [`Spec::validate`]: every check the generator
 //! relies on) → the IR (the route tree with resolved [`SpecType`]s and settled names) →
-//! [`generate`] (tokens with syn and quote, formatted by prettyplease). `pyrum-commands/build.rs`
-//! runs it into `OUT_DIR`; the `pyrum-codegen` binary runs it by hand (`generate`, `check`,
-//! `list`), and `scan` compares the spec with a live Rumor binary's `help` tree (see [`scan()`]).
+//! [`generate`] (tokens with syn and quote, formatted by prettyplease). This crate is what a
+//! build script needs and nothing more (no command line, no Rumor client): `pyrum-commands`
+//! runs it from its `build.rs`. The `pyrum-codegen` command (crate `pyrum-codegen-cli`) runs it
+//! by hand (`generate`, `check`, `list`) and compares a spec with a live Rumor (`scan`).
 //!
 //! ```
 //! use pyrum_codegen::{generate, Settings, Spec};
@@ -25,21 +26,13 @@
 mod error;
 mod gen;
 mod ir;
-mod list;
 mod names;
-mod scan;
 mod spec;
 pub mod types;
 mod validate;
 
 pub use error::{Error, SpecError, Unreviewed};
 pub use gen::{generate, generate_tokens, Settings};
-pub use list::{list, Listed};
-pub use scan::{
-    compare, genesis_state_ssz, known_routes, parse_usage, pflag_type_of, render_spec, scan,
-    spec_type_of, update_spec, Diff, Drift, KnownExtra, KnownRoutes, ScanError, Scanned,
-    ScannedCommand, Update, Usage, UsageArg, UsageFlag, UsageSub, KNOWN_ROUTES, SCAN_NAME, SETUP,
-};
 pub use spec::{ArgDef, CommandDef, DeadRoute, EnumDef, FlagDef, ResultDef, Spec, When};
 pub use types::SpecType;
 pub use validate::PLACEHOLDER;

@@ -225,6 +225,31 @@ impl SpecType {
     }
 }
 
+impl crate::Spec {
+    /// The pflag type name `help` prints for a flag of spec type `ty`: from the table, or the
+    /// enum's `pflag`. `None` when `help` cannot show it (or `ty` is unknown).
+    pub fn pflag_name(&self, ty: &str) -> Option<&str> {
+        match self.resolve(ty, false)? {
+            SpecType::Scalar(s) => s.row().pflag,
+            SpecType::Enum(e) => self.enums.get(&e).and_then(|d| d.pflag.as_deref()),
+            SpecType::Json => None,
+        }
+    }
+
+    /// The spec type for a pflag type name as `help` prints it: the first row of the table
+    /// with that name (the generic type), else an enum of this spec whose `pflag` it is.
+    pub fn type_for_pflag(&self, pflag: &str) -> Option<String> {
+        Scalar::from_pflag(pflag)
+            .map(|s| s.row().name.to_string())
+            .or_else(|| {
+                self.enums
+                    .iter()
+                    .find(|(_, d)| d.pflag.as_deref() == Some(pflag))
+                    .map(|(name, _)| name.clone())
+            })
+    }
+}
+
 impl fmt::Display for SpecType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -255,6 +280,28 @@ mod tests {
         assert_eq!(Scalar::from_pflag("bytes4"), Some(Scalar::ForkDigest));
         assert_eq!(Scalar::from_pflag("RPC compression"), None);
         assert_eq!(Scalar::Multiaddr.row().pflag, None);
+    }
+
+    #[test]
+    fn pflag_names_of_a_spec_include_its_enums() {
+        let mut spec = crate::Spec::default();
+        assert_eq!(spec.type_for_pflag("uint").as_deref(), Some("u64"));
+        assert_eq!(spec.type_for_pflag("RPC compression"), None);
+        spec.enums.insert(
+            "compression".into(),
+            crate::EnumDef {
+                values: vec!["none".into()],
+                pflag: Some("RPC compression".into()),
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            spec.type_for_pflag("RPC compression").as_deref(),
+            Some("compression")
+        );
+        assert_eq!(spec.pflag_name("compression"), Some("RPC compression"));
+        assert_eq!(spec.pflag_name("slot"), Some("uint"));
+        assert_eq!(spec.pflag_name("multiaddr"), None);
     }
 
     #[test]

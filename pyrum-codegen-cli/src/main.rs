@@ -1,12 +1,18 @@
 //! `pyrum-codegen`: generate, check, list and scan pyrum's bindings from `commands.toml`.
+//!
+//! The generator itself is the `pyrum-codegen` library (what build scripts use); this crate is
+//! its command line, with `scan`, which drives a live Rumor through pyrum-core.
+
+mod list;
+mod scan;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use pyrum_codegen::{
-    compare, generate, list, render_spec, scan, update_spec, Error, Settings, Spec,
-};
+use list::list;
+use pyrum_codegen::{generate, Error, Settings, Spec};
+use scan::{compare, render_spec, scan, update_spec};
 
 /// Generate, check, list and scan pyrum's typed bindings from commands.toml.
 #[derive(Parser)]
