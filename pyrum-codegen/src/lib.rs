@@ -23,6 +23,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod builder;
 mod error;
 mod gen;
 mod ir;
@@ -31,6 +32,7 @@ mod spec;
 pub mod types;
 mod validate;
 
+pub use builder::Builder;
 pub use error::{Error, SpecError, Unreviewed};
 pub use gen::{generate, generate_tokens, Settings};
 pub use spec::{ArgDef, CommandDef, DeadRoute, EnumDef, FlagDef, ResultDef, Spec, When};

@@ -20,18 +20,20 @@ impl Gen<'_> {
         };
         let doc = self.doc(&format!("{help}\n\n`Unknown` carries a word this version of the bindings does not know (from a newer Rumor), and sends any word as given."));
         let vdocs = values.iter().map(|v| self.doc(&format!("`{v}`")));
+        let unknown_doc = self.doc("A word these bindings do not know.");
+        let as_str_doc = self.doc("The word Rumor uses.");
         quote! {
             #doc
             #[derive(Debug, Clone, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum #ty {
                 #(#vdocs #variants,)*
-                /// A word these bindings do not know.
+                #unknown_doc
                 Unknown(String),
             }
 
             impl #ty {
-                /// The word Rumor uses.
+                #as_str_doc
                 pub fn as_str(&self) -> &str {
                     match self {
                         #(#ty::#variants => #values,)*

@@ -24,6 +24,9 @@ pub struct Settings {
     pub core_path: String,
     /// Write doc comments (default true).
     pub docs: bool,
+    /// Generate commands marked `review = true` (untyped) even if the spec does not set
+    /// `allow_unreviewed` (default false).
+    pub allow_unreviewed: bool,
 }
 
 impl Default for Settings {
@@ -31,6 +34,7 @@ impl Default for Settings {
         Settings {
             core_path: "::pyrum_core".into(),
             docs: true,
+            allow_unreviewed: false,
         }
     }
 }
@@ -44,6 +48,11 @@ impl Settings {
     /// Turns doc comments on or off.
     pub fn with_docs(mut self, docs: bool) -> Self {
         self.docs = docs;
+        self
+    }
+    /// Allows commands marked `review = true` (generated untyped).
+    pub fn with_allow_unreviewed(mut self, allow: bool) -> Self {
+        self.allow_unreviewed = allow;
         self
     }
 }

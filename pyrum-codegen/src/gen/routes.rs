@@ -22,10 +22,11 @@ impl Gen<'_> {
         let trait_doc = self.doc(
             "The typed command tree, on an [`Actor`](pyrum_core::Actor) (and on [`Rumor`](pyrum_core::Rumor), for its default actor).\n\nImport it (`use pyrum::prelude::*`) to write `alice.host().start().await?`.",
         );
+        let actor_doc = self.doc("The actor the commands run on.");
         quote! {
             #trait_doc
             pub trait Commands {
-                /// The actor the commands run on.
+                #actor_doc
                 fn commands_actor(&self) -> #core::Actor;
                 #(#methods)*
             }
