@@ -53,9 +53,11 @@ enum Cmd {
     /// Starts `BINARY bare --level=trace`, creates the state routes need (host, ENR, peerstore,
     /// blocks/states DBs, a chain), asks `help` of every route and leaf, and prints what
     /// differs: commands added or removed; positionals and flags added, removed, or with
-    /// another type, default or help. With --write the spec is updated in place instead
-    /// (results, long_running, steppable, notes and variadic positionals are kept; new commands
-    /// get `review = true`) and the exit code is 0.
+    /// another type, default or help. Routes that `help` does not list are the spec's commands
+    /// with `advertised = false` and the --probe paths; listed words that do not route are the
+    /// spec's `[[dead_route]]`s. With --write the spec is updated in place instead (results,
+    /// long_running, steppable, notes and variadic positionals are kept; new and changed
+    /// commands get `review = true`) and the exit code is 0.
     Scan {
         /// The Rumor binary.
         #[arg(long, value_name = "BINARY")]
@@ -66,6 +68,10 @@ enum Cmd {
         /// Update the spec in place.
         #[arg(long)]
         write: bool,
+        /// Also ask `help` of this route, which `help` does not list (words separated by
+        /// spaces, `{name}` for a runtime word, e.g. "peer connectall"); repeatable.
+        #[arg(long, value_name = "PATH")]
+        probe: Vec<String>,
     },
 }
 
@@ -122,7 +128,14 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
             rumor,
             spec: path,
             write,
-        } => return run_scan(&rumor, &path, write),
+            probe,
+        } => {
+            let probes: Vec<Vec<String>> = probe
+                .iter()
+                .map(|p| p.split_whitespace().map(str::to_string).collect())
+                .collect();
+            return run_scan(&rumor, &path, write, &probes);
+        }
         Cmd::List { spec, json } => {
             let spec = load(&spec)?;
             let listed = list(&spec);
@@ -158,7 +171,12 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
 }
 
 /// `scan`: 0 without drift (or after --write), 1 on drift, 2 when the scan cannot run.
-fn run_scan(rumor: &Path, path: &Path, write: bool) -> Result<(), ExitCode> {
+fn run_scan(
+    rumor: &Path,
+    path: &Path,
+    write: bool,
+    probes: &[Vec<String>],
+) -> Result<(), ExitCode> {
     let fail = |msg: String| {
         eprintln!("error: {msg}");
         ExitCode::from(2)
@@ -171,17 +189,16 @@ fn run_scan(rumor: &Path, path: &Path, write: bool) -> Result<(), ExitCode> {
         }
         ExitCode::from(2)
     })?;
-    let scanned = scan(rumor, &spec.rumor_version).map_err(|e| fail(e.to_string()))?;
+    let scanned = scan(rumor, &spec, probes).map_err(|e| fail(e.to_string()))?;
     let diff = compare(&spec, &scanned);
     print!("{diff}");
     let summary = format!(
-        "{} leaf commands in the binary, {} in {} ({} help calls in {:.2}s, known routes of Rumor {})",
+        "{} leaf commands in the binary, {} in {} ({} help calls in {:.2}s)",
         scanned.commands.len(),
         spec.commands.len(),
         path.display(),
         scanned.calls,
         scanned.elapsed.as_secs_f64(),
-        scanned.known_version
     );
     if diff.is_empty() {
         println!("no drift: {summary}");

@@ -1,7 +1,7 @@
-//! pyrum-commands: typed bindings for every command of Rumor v0.3.6.
+//! pyrum-commands: typed bindings for every command of the Rumor release that `commands.toml`
+//! describes ([`RUMOR_VERSION`]).
 //!
-//! Generated at build time from the workspace's `commands.toml` by `pyrum-codegen` (see
-//! `build.rs`). The [`Commands`] trait puts the command tree on an actor:
+//! Generated at build time from `commands.toml` by `pyrum-codegen` (see `build.rs`). The [`Commands`] trait puts the command tree on an actor:
 //!
 //! ```no_run
 //! # async fn demo(rumor: pyrum_core::Rumor) -> pyrum_core::Result<()> {

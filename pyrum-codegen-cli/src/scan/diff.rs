@@ -16,13 +16,15 @@ pub(crate) enum Drift {
     CommandAdded {
         /// Its path.
         path: Vec<String>,
-        /// Listed by help (false: a known extra).
+        /// Listed by help (false: an unlisted route named by `--probe`).
         advertised: bool,
     },
     /// A leaf the spec has and the binary lacks.
     CommandRemoved {
         /// Its path.
         path: Vec<String>,
+        /// For a command the spec marks unlisted: the error that asking its `help` gave.
+        error: Option<String>,
     },
     /// Something of a command that both have differs.
     Changed {
@@ -33,19 +35,17 @@ pub(crate) enum Drift {
         /// What differs, readable.
         detail: String,
     },
-    /// A listed route whose routing fails, not known as dead.
+    /// A listed route whose routing fails, and that the spec does not list as dead.
     Unroutable {
         /// Its path.
         path: Vec<String>,
         /// The routing error.
         error: String,
     },
-    /// A known extra that no longer routes.
-    ExtraGone {
+    /// A `[[dead_route]]` of the spec that `help` no longer lists, or that routes now.
+    DeadRouteGone {
         /// Its path.
         path: Vec<String>,
-        /// The routing error.
-        error: String,
     },
 }
 
@@ -59,13 +59,17 @@ impl fmt::Display for Drift {
                 if *advertised {
                     ""
                 } else {
-                    " (a known unlisted route)"
+                    " (not listed by help; probed)"
                 }
             ),
-            Drift::CommandRemoved { path } => write!(
+            Drift::CommandRemoved { path, error } => write!(
                 f,
-                "- {}: command in the spec, not in the binary",
-                path.join(" ")
+                "- {}: command in the spec, not in the binary{}",
+                path.join(" "),
+                match error {
+                    Some(e) => format!(" (unlisted, and asking its help fails: {e})"),
+                    None => String::new(),
+                }
             ),
             Drift::Changed { path, item, detail } => {
                 write!(f, "~ {}: {item}: {detail}", path.join(" "))
@@ -75,9 +79,9 @@ impl fmt::Display for Drift {
                 "! {}: listed by help but routing it fails: {error}",
                 path.join(" ")
             ),
-            Drift::ExtraGone { path, error } => write!(
+            Drift::DeadRouteGone { path } => write!(
                 f,
-                "! {}: a known unlisted route of this version no longer routes: {error}",
+                "! {}: a dead route of the spec, but help no longer lists it or it routes now",
                 path.join(" ")
             ),
         }
@@ -91,7 +95,7 @@ pub(crate) struct Diff {
     pub(crate) drifts: Vec<Drift>,
     /// Removed/added pairs with the same help, positionals and flags: likely renames.
     pub(crate) renames: Vec<(Vec<String>, Vec<String>)>,
-    /// Remarks that are not drift (stale known-route entries, setup failures).
+    /// Remarks that are not drift (setup failures, routes with flags of their own).
     pub(crate) notes: Vec<String>,
 }
 
@@ -157,8 +161,14 @@ pub(crate) fn compare(spec: &Spec, scanned: &Scanned) -> Diff {
     for cmd in &spec.commands {
         let Some(sc) = by_path.get(cmd.path.as_slice()) else {
             removed.push(cmd);
+            let error = scanned
+                .unlisted_gone
+                .iter()
+                .find(|(p, _)| *p == cmd.path)
+                .map(|(_, e)| e.clone());
             diff.drifts.push(Drift::CommandRemoved {
                 path: cmd.path.clone(),
+                error,
             });
             continue;
         };
@@ -310,11 +320,9 @@ pub(crate) fn compare(spec: &Spec, scanned: &Scanned) -> Diff {
             error: error.clone(),
         });
     }
-    for (path, error) in &scanned.extras_gone {
-        diff.drifts.push(Drift::ExtraGone {
-            path: path.clone(),
-            error: error.clone(),
-        });
+    for path in &scanned.dead_gone {
+        diff.drifts
+            .push(Drift::DeadRouteGone { path: path.clone() });
     }
     let shape = |help: &str, args: Vec<String>, mut flags: Vec<String>| {
         flags.sort();

@@ -9,8 +9,11 @@
 //! What `help` cannot show, and the scan therefore neither checks nor overwrites: variadic
 //! positionals (`variadic = true`, e.g. `host notify`'s events), result fields, `long_running`,
 //! `steppable`, `notes`, `alias_of`, and the defaults of positionals (the spec has no field for
-//! them). Routes that work without being listed, and listed words that do not route, are kept
-//! per Rumor version in [`KNOWN_ROUTES`].
+//! them).
+//!
+//! What `help` gets wrong is in the spec, per Rumor version: routes that work without being
+//! listed are its commands with `advertised = false` (the scan asks their `help` directly, and
+//! `--probe` names more), and listed words that do not route are its `[[dead_route]]`s.
 
 mod diff;
 mod session;
@@ -20,6 +23,8 @@ mod write;
 use std::collections::HashSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
+
+use pyrum_codegen::{Spec, PLACEHOLDER};
 
 pub(crate) use diff::compare;
 #[cfg(test)]
@@ -33,92 +38,6 @@ pub(crate) use write::{render_spec, update_spec};
 mod tests;
 
 // ---------------------------------------------------------------------------------------------
-// Known routes, per Rumor version
-
-/// A route that works but that its parent's `Sub commands:` does not list.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct KnownExtra {
-    /// Spec path (`{name}` for a runtime route word).
-    pub(crate) path: &'static [&'static str],
-    /// The path this one is an alias of, written to new commands by `--write`.
-    pub(crate) alias_of: Option<&'static [&'static str]>,
-    /// Why it is not advertised (for the reader).
-    #[allow(dead_code)]
-    pub(crate) why: &'static str,
-}
-
-/// What `help` gets wrong at one Rumor version, so the scan neither guesses nor misses.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct KnownRoutes {
-    /// The Rumor release (`rumor_version` of the spec).
-    pub(crate) version: &'static str,
-    /// Routes that work without being listed; the scan asks their `help` directly.
-    pub(crate) extras: &'static [KnownExtra],
-    /// Listed words whose routing fails with "command was not recognized"; the scan skips them
-    /// while they keep failing.
-    pub(crate) dead: &'static [&'static [&'static str]],
-}
-
-/// Every Rumor version the scan knows the quirks of, oldest first. Rumor v0.3.6 needs no list
-/// of routes the scan cannot reach: [`SETUP`] creates all the state that `help` needs.
-pub(crate) const KNOWN_ROUTES: &[KnownRoutes] = &[KnownRoutes {
-    version: "v0.3.6",
-    extras: &[
-        KnownExtra {
-            path: &["host", "notify"],
-            alias_of: None,
-            why: "`host` lists `event` but routes `notify` (control/actor/host/host.go)",
-        },
-        KnownExtra {
-            path: &["peer", "connectall"],
-            alias_of: None,
-            why: "`peer` routes `connectall` without listing it (control/actor/peer/peer.go)",
-        },
-        KnownExtra {
-            path: &["peer", "track", "ls"],
-            alias_of: Some(&["peer", "track", "list"]),
-            why: "`peer track` routes `ls` as an alias of `list` without listing it",
-        },
-        KnownExtra {
-            path: &["chain", "this", "hot", "cold"],
-            alias_of: None,
-            why: "`hot` lists `view` but routes `cold` (control/actor/chain/chcmd/hot.go)",
-        },
-        KnownExtra {
-            path: &["chain", "this", "cold", "cold"],
-            alias_of: None,
-            why: "`cold` lists `view` but routes `cold` (control/actor/chain/chcmd/cold.go)",
-        },
-        KnownExtra {
-            path: &["chain", "on", "{name}", "hot", "cold"],
-            alias_of: None,
-            why: "`hot` lists `view` but routes `cold`",
-        },
-        KnownExtra {
-            path: &["chain", "on", "{name}", "cold", "cold"],
-            alias_of: None,
-            why: "`cold` lists `view` but routes `cold`",
-        },
-    ],
-    dead: &[
-        &["host", "event"],
-        &["chain", "this", "hot", "view"],
-        &["chain", "this", "cold", "view"],
-        &["chain", "on", "{name}", "hot", "view"],
-        &["chain", "on", "{name}", "cold", "view"],
-    ],
-}];
-
-/// The known routes of `version`, else those of the newest version known (the bool is false
-/// then, and the scan says so).
-pub(crate) fn known_routes(version: &str) -> (&'static KnownRoutes, bool) {
-    match KNOWN_ROUTES.iter().find(|k| k.version == version) {
-        Some(k) => (k, true),
-        None => (KNOWN_ROUTES.last().expect("at least one version"), false),
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
 // State for help, and the walk
 
 /// The name the scan gives its peerstore, DBs and chain. `blocks on`, `states on` and
@@ -126,7 +45,7 @@ pub(crate) fn known_routes(version: &str) -> (&'static KnownRoutes, bool) {
 /// word and becomes `{name}` in paths.
 pub(crate) const SCAN_NAME: &str = "pyrumscan";
 
-/// The state the scan creates before walking, and why (Rumor v0.3.6). Without it the parent
+/// The state the scan creates before walking, and why. Without it the parent
 /// routes fail to build their sub-commands and `help` prints the error instead.
 /// `{state}` stands for a generated state file and `{root}` for the root that importing it
 /// logged. The host is started without NAT probing and never listens, so the scan sends no
@@ -163,8 +82,6 @@ pub(crate) struct ScannedCommand {
     pub(crate) path: Vec<String>,
     /// Listed by its parent's `Sub commands:`.
     pub(crate) advertised: bool,
-    /// From [`KnownExtra::alias_of`].
-    pub(crate) alias_of: Option<Vec<String>>,
     /// The parsed usage.
     pub(crate) usage: Usage,
 }
@@ -192,33 +109,32 @@ impl ScannedCommand {
 /// The binary's command tree.
 #[derive(Debug, Clone)]
 pub(crate) struct Scanned {
-    /// Every leaf, depth first in listed order, then the known extras.
+    /// Every leaf, depth first in listed order, then the unlisted ones that route.
     pub(crate) commands: Vec<ScannedCommand>,
-    /// Listed routes whose routing fails (not known dead ones): path and error.
+    /// Listed routes whose routing fails and that the spec does not know as dead: path, error.
     pub(crate) unroutable: Vec<(Vec<String>, String)>,
-    /// Known extras that no longer route: path and error.
-    pub(crate) extras_gone: Vec<(Vec<String>, String)>,
-    /// Known dead words that are not listed any more, or route now.
+    /// Unlisted routes (the spec's `advertised = false` commands, `--probe`s) that do not
+    /// route: path, error.
+    pub(crate) unlisted_gone: Vec<(Vec<String>, String)>,
+    /// The spec's dead routes that are not listed any more, or route now.
+    pub(crate) dead_gone: Vec<Vec<String>>,
+    /// Remarks that are not drift (setup failures, routes with flags of their own).
     pub(crate) notes: Vec<String>,
-    /// The known-routes list used.
-    pub(crate) known_version: String,
     /// Number of calls made.
     pub(crate) calls: usize,
     /// Wall time of the scan.
     pub(crate) elapsed: Duration,
 }
 
-/// Scans `rumor`'s command tree; `version` picks the [`KNOWN_ROUTES`] list.
-pub(crate) fn scan(rumor: &Path, version: &str) -> Result<Scanned, ScanError> {
+/// Scans `rumor`'s command tree, with what `spec` knows about routes that `help` gets wrong,
+/// and asks `help` of the unlisted routes `probes` too.
+pub(crate) fn scan(
+    rumor: &Path,
+    spec: &Spec,
+    probes: &[Vec<String>],
+) -> Result<Scanned, ScanError> {
     let started = Instant::now();
-    let (known, exact) = known_routes(version);
     let mut notes = Vec::new();
-    if !exact {
-        notes.push(format!(
-            "no known-routes list for Rumor {version}; used the one of {} (add one to KNOWN_ROUTES in pyrum-codegen-cli/src/scan/mod.rs)",
-            known.version
-        ));
-    }
     let state = TempFile::new("ssz", &genesis_state_ssz())?;
     let mut s = Session::start(rumor)?;
     let mut root = String::new();
@@ -241,47 +157,40 @@ pub(crate) fn scan(rumor: &Path, version: &str) -> Result<Scanned, ScanError> {
             root = r.to_string();
         }
     }
+    let dead: Vec<&[String]> = spec.dead_routes.iter().map(|d| d.path.as_slice()).collect();
     let mut w = Walk {
         s: &mut s,
-        known,
+        dead: &dead,
         commands: Vec::new(),
         unroutable: Vec::new(),
         dead_seen: HashSet::new(),
         notes: Vec::new(),
     };
-    w.walk(Vec::new(), Vec::new(), true, None)?;
-    let mut extras_gone = Vec::new();
-    for extra in known.extras {
-        let path: Vec<String> = extra.path.iter().map(|w| w.to_string()).collect();
-        if w.commands.iter().any(|c| c.path == path) {
-            notes.push(format!(
-                "known extra `{}` is listed by help now; drop it from KNOWN_ROUTES",
-                path.join(" ")
-            ));
+    w.walk(Vec::new(), Vec::new(), true)?;
+    let unlisted = spec
+        .commands
+        .iter()
+        .filter(|c| !c.advertised)
+        .map(|c| &c.path)
+        .chain(probes);
+    let mut unlisted_gone = Vec::new();
+    let mut asked = HashSet::new();
+    for path in unlisted {
+        if !asked.insert(path) || w.commands.iter().any(|c| &c.path == path) {
+            // Listed by help now: `compare` reports that `advertised` changed.
             continue;
         }
-        let real = real_words(&path);
+        let real = real_words(path);
         match w.s.help(&real)? {
-            Ok(_) => w.walk(
-                real,
-                path,
-                false,
-                extra
-                    .alias_of
-                    .map(|a| a.iter().map(|w| w.to_string()).collect()),
-            )?,
-            Err(e) => extras_gone.push((path, e)),
+            Ok(_) => w.walk(real, path.clone(), false)?,
+            Err(e) => unlisted_gone.push((path.clone(), e)),
         }
     }
-    for d in known.dead {
-        let path: Vec<String> = d.iter().map(|w| w.to_string()).collect();
-        if !w.dead_seen.contains(&path) {
-            notes.push(format!(
-                "known dead route `{}` is not listed any more (or routes now); drop it from KNOWN_ROUTES",
-                path.join(" ")
-            ));
-        }
-    }
+    let dead_gone = dead
+        .iter()
+        .filter(|d| !w.dead_seen.contains(**d))
+        .map(|d| d.to_vec())
+        .collect();
     notes.extend(w.notes);
     let (commands, unroutable) = (w.commands, w.unroutable);
     let calls = s.calls;
@@ -289,9 +198,9 @@ pub(crate) fn scan(rumor: &Path, version: &str) -> Result<Scanned, ScanError> {
     Ok(Scanned {
         commands,
         unroutable,
-        extras_gone,
+        unlisted_gone,
+        dead_gone,
         notes,
-        known_version: known.version.to_string(),
         calls,
         elapsed: started.elapsed(),
     })
@@ -300,7 +209,7 @@ pub(crate) fn scan(rumor: &Path, version: &str) -> Result<Scanned, ScanError> {
 fn real_words(path: &[String]) -> Vec<String> {
     path.iter()
         .map(|w| {
-            if w == "{name}" {
+            if w == PLACEHOLDER {
                 SCAN_NAME.to_string()
             } else {
                 w.clone()
@@ -311,7 +220,8 @@ fn real_words(path: &[String]) -> Vec<String> {
 
 struct Walk<'a> {
     s: &'a mut Session,
-    known: &'static KnownRoutes,
+    /// The spec's dead routes.
+    dead: &'a [&'a [String]],
     commands: Vec<ScannedCommand>,
     unroutable: Vec<(Vec<String>, String)>,
     dead_seen: HashSet<Vec<String>>,
@@ -324,16 +234,11 @@ impl Walk<'_> {
         real: Vec<String>,
         path: Vec<String>,
         advertised: bool,
-        alias_of: Option<Vec<String>>,
     ) -> Result<(), ScanError> {
         let text = match self.s.help(&real)? {
             Ok(t) => t,
             Err(e) => {
-                let dead = self
-                    .known
-                    .dead
-                    .iter()
-                    .any(|d| d.iter().copied().eq(path.iter().map(String::as_str)));
+                let dead = self.dead.contains(&path.as_slice());
                 if dead && e.contains("command was not recognized") {
                     self.dead_seen.insert(path);
                 } else {
@@ -357,17 +262,16 @@ impl Walk<'_> {
                     r.push(sub.name.clone());
                     let mut p = path.clone();
                     p.push(if sub.name == SCAN_NAME {
-                        "{name}".to_string()
+                        PLACEHOLDER.to_string()
                     } else {
                         sub.name.clone()
                     });
-                    self.walk(r, p, advertised, None)?;
+                    self.walk(r, p, advertised)?;
                 }
             }
             None => self.commands.push(ScannedCommand {
                 path,
                 advertised,
-                alias_of,
                 usage,
             }),
         }

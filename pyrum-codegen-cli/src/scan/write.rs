@@ -141,7 +141,6 @@ pub(crate) fn update_spec(spec: &Spec, scanned: &Scanned) -> (Spec, Update) {
             path: sc.path.clone(),
             help: sc.usage.help.clone(),
             advertised: sc.advertised,
-            alias_of: sc.alias_of.clone(),
             review,
             args,
             flags,

@@ -2,11 +2,13 @@
 //! the `CommandSpec`, `Steppable` and `IntoFuture` impls through which the runtime runs it.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{format_ident, quote};
 
 use super::docs::{first_line, help_block};
 use super::Gen;
 use crate::ir::{Leaf, Param, Role};
+use crate::types::Literal;
+use crate::validate::integer_default;
 use crate::validate::PLACEHOLDER;
 
 impl Gen<'_> {
@@ -44,6 +46,7 @@ impl Gen<'_> {
             quote!(.flag(#name, #n))
         });
         let setters = leaf.setters.iter().map(|p| self.setter(p));
+        let defaults = leaf.setters.iter().filter_map(|p| self.default_const(p));
         let cmd_doc = self.doc(&self.command_doc(leaf));
         let long_running = cmd.long_running;
 
@@ -95,6 +98,8 @@ impl Gen<'_> {
             pub struct #builder(#core::typed::Builder);
 
             impl #builder {
+                #(#defaults)*
+
                 #[allow(unused_variables, clippy::too_many_arguments)]
                 pub(crate) fn new(actor: #core::Actor, names: Vec<String> #(, #req_params)*) -> Self {
                     #builder(#core::typed::Builder::new(
@@ -187,6 +192,39 @@ impl Gen<'_> {
                 Self(self.0.flag(#name, #value))
             }
         }
+    }
+
+    /// `DEFAULT_<FLAG>`: an integer flag's value when the command line does not set it, from
+    /// the default `help` prints (none printed: 0, which pflag leaves out).
+    fn default_const(&self, p: &Param) -> Option<TokenStream> {
+        if p.role != Role::Flag || !matches!(p.ty.literal(), Literal::Unsigned | Literal::Signed) {
+            return None;
+        }
+        let value = match p.default {
+            Some(d) => integer_default(&p.ty, d).expect("validated: integer defaults fit"),
+            None => 0,
+        };
+        let name = format_ident!("DEFAULT_{}", p.name.to_ascii_uppercase().replace('-', "_"));
+        let ty = self.rust_type(&p.ty);
+        let lit = proc_macro2::Literal::u128_unsuffixed(value.unsigned_abs());
+        let lit = if value < 0 {
+            quote!(-#lit)
+        } else {
+            quote!(#lit)
+        };
+        let doc = self.doc(&format!(
+            "`--{}` when the command line does not set it: {value}{}.",
+            p.name,
+            if p.default.is_some() {
+                " (the default `help` prints)"
+            } else {
+                " (`help` prints no default: pflag leaves out zero)"
+            }
+        ));
+        Some(quote! {
+            #doc
+            pub const #name: #ty = #lit;
+        })
     }
 
     /// The builder's doc: the help, what awaiting gives, the marks, the notes.

@@ -135,6 +135,8 @@ pub mod host {
     #[derive(Debug, Clone)]
     pub struct HostListen(::pyrum_core::typed::Builder);
     impl HostListen {
+        /// `--tcp` when the command line does not set it: 9000 (the default `help` prints).
+        pub const DEFAULT_TCP: u16 = 9000;
         #[allow(unused_variables, clippy::too_many_arguments)]
         pub(crate) fn new(actor: ::pyrum_core::Actor, names: Vec<String>) -> Self {
             HostListen(
