@@ -72,6 +72,10 @@ enum Cmd {
         /// spaces, `{name}` for a runtime word, e.g. "peer connectall"); repeatable.
         #[arg(long, value_name = "PATH")]
         probe: Vec<String>,
+        /// The binary's Rumor release, for `rumor_version` (default: read from the Go build
+        /// info in the binary).
+        #[arg(long, value_name = "TAG")]
+        rumor_version: Option<String>,
     },
 }
 
@@ -90,14 +94,28 @@ fn load(path: &std::path::Path) -> Result<Spec, ExitCode> {
     })
 }
 
+/// Generates, or prints why not (naming the spec file) and exits 1.
+fn generate_from(spec: &Spec, path: &Path) -> Result<String, ExitCode> {
+    generate(spec, &Settings::default()).map_err(|e| {
+        match e {
+            Error::Unreviewed { commands, .. } => eprintln!(
+                "error: {}",
+                Error::Unreviewed {
+                    origin: path.display().to_string(),
+                    commands
+                }
+            ),
+            other => eprintln!("error: {other}"),
+        }
+        ExitCode::from(1)
+    })
+}
+
 fn run(cli: Cli) -> Result<(), ExitCode> {
     match cli.command {
-        Cmd::Generate { spec, out } => {
-            let spec = load(&spec)?;
-            let code = generate(&spec, &Settings::default()).map_err(|e| {
-                eprintln!("error: {e}");
-                ExitCode::from(1)
-            })?;
+        Cmd::Generate { spec: path, out } => {
+            let spec = load(&path)?;
+            let code = generate_from(&spec, &path)?;
             std::fs::write(&out, code).map_err(|e| {
                 eprintln!("error: cannot write {}: {e}", out.display());
                 ExitCode::from(1)
@@ -106,10 +124,7 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
         }
         Cmd::Check { spec: path } => {
             let spec = load(&path)?;
-            generate(&spec, &Settings::default()).map_err(|e| {
-                eprintln!("error: {e}");
-                ExitCode::from(1)
-            })?;
+            generate_from(&spec, &path)?;
             let flags: usize = spec.commands.iter().map(|c| c.flags.len()).sum();
             let args: usize = spec.commands.iter().map(|c| c.args.len()).sum();
             let results: usize = spec.commands.iter().map(|c| c.results.len()).sum();
@@ -121,7 +136,7 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
                 spec.rumor_version
             );
             if review > 0 {
-                println!("{review} command(s) are marked `review = true`: fill in their results and long_running, then remove the mark");
+                println!("{review} command(s) are marked `review = true` and generated untyped (the spec sets allow_unreviewed)");
             }
         }
         Cmd::Scan {
@@ -129,12 +144,13 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
             spec: path,
             write,
             probe,
+            rumor_version,
         } => {
             let probes: Vec<Vec<String>> = probe
                 .iter()
                 .map(|p| p.split_whitespace().map(str::to_string).collect())
                 .collect();
-            return run_scan(&rumor, &path, write, &probes);
+            return run_scan(&rumor, &path, write, &probes, rumor_version.as_deref());
         }
         Cmd::List { spec, json } => {
             let spec = load(&spec)?;
@@ -176,6 +192,7 @@ fn run_scan(
     path: &Path,
     write: bool,
     probes: &[Vec<String>],
+    version: Option<&str>,
 ) -> Result<(), ExitCode> {
     let fail = |msg: String| {
         eprintln!("error: {msg}");
@@ -189,12 +206,13 @@ fn run_scan(
         }
         ExitCode::from(2)
     })?;
-    let scanned = scan(rumor, &spec, probes).map_err(|e| fail(e.to_string()))?;
+    let scanned = scan(rumor, &spec, probes, version).map_err(|e| fail(e.to_string()))?;
     let diff = compare(&spec, &scanned);
     print!("{diff}");
     let summary = format!(
-        "{} leaf commands in the binary, {} in {} ({} help calls in {:.2}s)",
+        "{} leaf commands in the binary (Rumor {}), {} in {} ({} help calls in {:.2}s)",
         scanned.commands.len(),
+        scanned.version.as_deref().unwrap_or("of unknown version"),
         spec.commands.len(),
         path.display(),
         scanned.calls,
@@ -209,16 +227,29 @@ fn run_scan(
         println!("run with --write to update {}", path.display());
         return Err(ExitCode::from(1));
     }
-    let (new, up) = update_spec(&spec, &scanned);
+    let (new, up) = update_spec(&spec, &scanned, scanned.version.as_deref());
     let out = render_spec(&text, &spec, &new).map_err(fail)?;
     std::fs::write(path, out).map_err(|e| fail(format!("cannot write {}: {e}", path.display())))?;
     println!(
-        "updated {}: {} command(s) changed, {} added (marked `review = true`), {} removed",
+        "updated {}: {} command(s) changed and {} added (marked `review = true`), {} removed; {} dead route(s) added, {} removed; rumor_version {}",
         path.display(),
         up.changed.len(),
         up.added.len(),
-        up.removed.len()
+        up.removed.len(),
+        up.dead_added.len(),
+        up.dead_removed.len(),
+        new.rumor_version,
     );
+    if scanned.version.is_none() {
+        println!("the binary's Rumor release is unknown (no Go build info names it): rumor_version was kept; pass --rumor-version to set it");
+    }
+    let unreviewed = new.unreviewed();
+    if !unreviewed.is_empty() {
+        println!("to review before the bindings build (then delete each `review = true`):");
+        for u in &unreviewed {
+            println!("  {u}");
+        }
+    }
     if !up.unknown_types.is_empty() {
         println!(
             "pflag type(s) without a row in the type table, written as `string` (commands marked for review): {}",

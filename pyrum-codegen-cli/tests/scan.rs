@@ -100,12 +100,22 @@ fn the_real_spec_has_no_drift() {
     let spec = real_spec();
     assert!(
         out.contains(&format!(
-            "no drift: {n} leaf commands in the binary, {n} in",
-            n = spec.commands.len()
+            "no drift: {n} leaf commands in the binary (Rumor {v}), {n} in",
+            n = spec.commands.len(),
+            v = spec.rumor_version
         )),
         "{out}"
     );
-    assert!(!out.contains("note:"), "stale known-route entries: {out}");
+    assert!(!out.contains("note:"), "{out}");
+}
+
+#[test]
+fn write_without_drift_changes_no_byte() {
+    let original = spec_text();
+    let t = Temp::new("unchanged", &original);
+    let (code, out) = cli_scan(&t.0, true);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(std::fs::read_to_string(&t.0).unwrap(), original);
 }
 
 #[test]
@@ -143,16 +153,26 @@ fn write_repairs_a_mutated_spec_and_keeps_the_rest() {
     let (code, out) = cli_scan(&t.0, true);
     assert_eq!(code, 0, "{out}");
     assert!(
-        out.contains("2 added (marked `review = true`), 1 removed"),
+        out.contains("1 command(s) changed and 2 added (marked `review = true`), 1 removed"),
         "{out}"
     );
     let written = std::fs::read_to_string(&t.0).unwrap();
     // The header comment and the top-level keys are untouched.
     let header_end = original.find("[[command]]").unwrap();
     assert_eq!(written[..header_end], original[..header_end]);
-    // A second scan finds nothing.
-    let (code, out) = cli_scan(&t.0, false);
+    // A second scan finds nothing, and a second write changes no byte.
+    let (code, out) = cli_scan(&t.0, true);
     assert_eq!(code, 0, "{out}");
+    assert!(out.contains("no drift"), "{out}");
+    assert_eq!(std::fs::read_to_string(&t.0).unwrap(), written);
+    // Only the three commands' tables differ from the original, line for line, and the one
+    // type that was wrong is back as the original writes it.
+    let changed: Vec<&str> = diff_lines(&original, &written);
+    assert!(changed.contains(&"review = true"), "{changed:?}");
+    assert!(
+        changed.iter().all(|l| !l.contains("u32")),
+        "the wrong type stays in no line: {changed:?}"
+    );
     let spec = Spec::parse(&written, "written").unwrap();
     let real = real_spec();
     let cmd = |s: &Spec, p: &[&str]| {
@@ -162,8 +182,10 @@ fn write_repairs_a_mutated_spec_and_keeps_the_rest() {
             .unwrap_or_else(|| panic!("{p:?} missing"))
             .clone()
     };
-    // host listen was rewritten: type back to u16, its results kept.
-    let listen = cmd(&spec, &["host", "listen"]);
+    // host listen was repaired: type back to u16, its results kept, marked for review.
+    let mut listen = cmd(&spec, &["host", "listen"]);
+    assert!(listen.review);
+    listen.review = false;
     assert_eq!(listen, cmd(&real, &["host", "listen"]));
     // Re-added commands are marked for review, in their old place, with what help shows.
     let view = cmd(&spec, &["host", "view"]);
@@ -183,8 +205,28 @@ fn write_repairs_a_mutated_spec_and_keeps_the_rest() {
     // Everything else is as it was.
     assert_eq!(spec.commands.len(), real.commands.len());
     for (a, b) in spec.commands.iter().zip(&real.commands) {
-        if a.path != ["host", "view"] && a.path != ["peer", "trim"] {
+        if !matches!(
+            a.path.join(" ").as_str(),
+            "host view" | "peer trim" | "host listen"
+        ) {
             assert_eq!(a, b);
         }
     }
+}
+
+/// The lines of `b` that `a` lacks (a multiset difference, enough to see what a write added).
+fn diff_lines<'b>(a: &str, b: &'b str) -> Vec<&'b str> {
+    let mut have: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for l in a.lines() {
+        *have.entry(l).or_default() += 1;
+    }
+    b.lines()
+        .filter(|l| match have.get_mut(l) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                false
+            }
+            _ => true,
+        })
+        .collect()
 }

@@ -145,6 +145,13 @@ impl<'s> Ir<'s> {
     }
 }
 
+impl Ir<'_> {
+    /// True when the spec has at least one command.
+    pub fn has_leaves(&self) -> bool {
+        !self.root.children.is_empty()
+    }
+}
+
 impl<'s> Route<'s> {
     fn insert(&mut self, spec: &'s Spec, cmd: &'s CommandDef, depth: usize) {
         let word = &cmd.path[depth];

@@ -83,13 +83,13 @@ pub struct CommandDef {
     #[serde(default, skip_serializing_if = "is_false")]
     pub review: bool,
     /// Positional arguments, in order.
-    #[serde(default, rename = "arg")]
+    #[serde(default, rename = "arg", skip_serializing_if = "Vec::is_empty")]
     pub args: Vec<ArgDef>,
     /// `--name=value` options.
-    #[serde(default, rename = "flag")]
+    #[serde(default, rename = "flag", skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<FlagDef>,
     /// Fields the command logs.
-    #[serde(default, rename = "result")]
+    #[serde(default, rename = "result", skip_serializing_if = "Vec::is_empty")]
     pub results: Vec<ResultDef>,
 }
 

@@ -17,7 +17,7 @@
 //! Each leaf command is a builder: required positionals are parameters of the method that makes
 //! it, optional ones and flags are typed setters. Awaiting the builder sends the command and
 //! returns its typed result (for long-running commands: the open call handle); `.send()` gives
-//! the handle of any command, with `cancel`, `finished`, typed background streams, and `next`
+//! the handle of any command, with `cancel`, `finished`, typed background streams, and `step`
 //! for steppable commands.
 #![allow(clippy::all)]
 #![warn(missing_docs)]

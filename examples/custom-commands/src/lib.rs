@@ -1,6 +1,6 @@
 //! Typed bindings for a Rumor fork's own commands, generated at build time.
 //!
-//! `build.rs` runs [`pyrum_codegen::Builder`] on `fork.toml`, the spec of the fork's commands
+//! `build.rs` runs `pyrum_codegen::Builder` on `fork.toml`, the spec of the fork's commands
 //! (the format of pyrum's `commands.toml`), and this file includes the result. The bindings run
 //! on pyrum-core like pyrum's own:
 //!

@@ -42,6 +42,13 @@ pub(crate) enum Drift {
         /// The routing error.
         error: String,
     },
+    /// The binary is another Rumor release than `rumor_version`.
+    Version {
+        /// The spec's `rumor_version`.
+        spec: String,
+        /// The binary's.
+        binary: String,
+    },
     /// A `[[dead_route]]` of the spec that `help` no longer lists, or that routes now.
     DeadRouteGone {
         /// Its path.
@@ -79,6 +86,9 @@ impl fmt::Display for Drift {
                 "! {}: listed by help but routing it fails: {error}",
                 path.join(" ")
             ),
+            Drift::Version { spec, binary } => {
+                write!(f, "~ rumor_version: spec {spec}, binary {binary}")
+            }
             Drift::DeadRouteGone { path } => write!(
                 f,
                 "! {}: a dead route of the spec, but help no longer lists it or it routes now",
@@ -157,6 +167,16 @@ pub(crate) fn compare(spec: &Spec, scanned: &Scanned) -> Diff {
         .map(|c| (c.path.as_slice(), c))
         .collect();
     let in_spec: HashSet<&[String]> = spec.commands.iter().map(|c| c.path.as_slice()).collect();
+    if let Some(v) = scanned
+        .version
+        .as_ref()
+        .filter(|v| **v != spec.rumor_version)
+    {
+        diff.drifts.push(Drift::Version {
+            spec: spec.rumor_version.clone(),
+            binary: v.clone(),
+        });
+    }
     let mut removed = Vec::new();
     for cmd in &spec.commands {
         let Some(sc) = by_path.get(cmd.path.as_slice()) else {

@@ -120,6 +120,8 @@ pub(crate) struct Scanned {
     pub(crate) dead_gone: Vec<Vec<String>>,
     /// Remarks that are not drift (setup failures, routes with flags of their own).
     pub(crate) notes: Vec<String>,
+    /// The binary's Rumor release (`--rumor-version`, else its Go build info), if known.
+    pub(crate) version: Option<String>,
     /// Number of calls made.
     pub(crate) calls: usize,
     /// Wall time of the scan.
@@ -127,13 +129,18 @@ pub(crate) struct Scanned {
 }
 
 /// Scans `rumor`'s command tree, with what `spec` knows about routes that `help` gets wrong,
-/// and asks `help` of the unlisted routes `probes` too.
+/// and asks `help` of the unlisted routes `probes` too. `version` overrides the release read
+/// from the binary.
 pub(crate) fn scan(
     rumor: &Path,
     spec: &Spec,
     probes: &[Vec<String>],
+    version: Option<&str>,
 ) -> Result<Scanned, ScanError> {
     let started = Instant::now();
+    let version = version
+        .map(str::to_string)
+        .or_else(|| session::binary_version(rumor));
     let mut notes = Vec::new();
     let state = TempFile::new("ssz", &genesis_state_ssz())?;
     let mut s = Session::start(rumor)?;
@@ -201,6 +208,7 @@ pub(crate) fn scan(
         unlisted_gone,
         dead_gone,
         notes,
+        version,
         calls,
         elapsed: started.elapsed(),
     })

@@ -109,6 +109,50 @@ impl Session {
     }
 }
 
+/// The Rumor release a binary was built from, read from the Go build info it carries: the
+/// version of module `github.com/protolambda/rumor` (`mod` when built as the main module,
+/// `dep` when a wrapper module required it, as `scripts/install-rumor` does). `None` when the
+/// file cannot be read or names no tagged version.
+pub(crate) fn binary_version(bin: &Path) -> Option<String> {
+    const MODULE: &[u8] = b"\tgithub.com/protolambda/rumor\t";
+    let bytes = std::fs::read(bin).ok()?;
+    let mut from = 0;
+    while let Some(i) = find(&bytes[from..], MODULE) {
+        let at = from + i;
+        from = at + 1;
+        let kind = &bytes[at.saturating_sub(3)..at];
+        if kind != b"dep" && kind != b"mod" {
+            continue;
+        }
+        let rest = &bytes[at + MODULE.len()..];
+        let end = rest
+            .iter()
+            .position(|b| matches!(b, b'\t' | b'\n'))
+            .unwrap_or(rest.len().min(64));
+        let version = std::str::from_utf8(&rest[..end]).ok()?;
+        if version.starts_with('v') && version[1..].starts_with(|c: char| c.is_ascii_digit()) {
+            return Some(version.to_string());
+        }
+    }
+    None
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    let first = needle[0];
+    let mut i = 0;
+    while i + needle.len() <= haystack.len() {
+        match haystack[i..].iter().position(|b| *b == first) {
+            Some(j) => i += j,
+            None => return None,
+        }
+        if haystack[i..].starts_with(needle) {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
 /// A file in the temp folder, removed on drop.
 pub(crate) struct TempFile(pub PathBuf);
 
@@ -184,6 +228,25 @@ pub(crate) fn genesis_state_ssz() -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_version_comes_from_the_go_build_info() {
+        let t = TempFile::new(
+            "bin",
+            b"\x7fELF...\tpath\tpyrum/rumor-build\n\tdep\tgithub.com/protolambda/rumor\tv0.3.2\n\t=>\t./rumor-src\t(devel)\n",
+        )
+        .unwrap();
+        assert_eq!(binary_version(&t.0).as_deref(), Some("v0.3.2"));
+        let devel = TempFile::new("bin", b"mod\tgithub.com/protolambda/rumor\t(devel)\n").unwrap();
+        assert_eq!(binary_version(&devel.0), None);
+        // The Rumor the tests use is the one commands.toml describes.
+        let real = pyrum_core::find_rumor().unwrap_or_else(|e| panic!("needs Rumor: {e}"));
+        let spec = pyrum_codegen::Spec::load(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../commands.toml"),
+        )
+        .unwrap();
+        assert_eq!(binary_version(&real), Some(spec.rumor_version));
+    }
 
     #[test]
     fn the_genesis_state_has_the_phase0_mainnet_size() {

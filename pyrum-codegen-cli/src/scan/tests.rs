@@ -30,7 +30,7 @@ fn real_spec() -> Spec {
 fn scanned() -> &'static Scanned {
     static SCANNED: OnceLock<Scanned> = OnceLock::new();
     SCANNED.get_or_init(|| {
-        scan(&rumor(), &real_spec(), &[]).unwrap_or_else(|e| panic!("scan failed: {e}"))
+        scan(&rumor(), &real_spec(), &[], None).unwrap_or_else(|e| panic!("scan failed: {e}"))
     })
 }
 
@@ -129,7 +129,7 @@ fn compare_reports_defaults_help_positionals_and_flags() {
         .iter()
         .all(|d| matches!(d, Drift::Changed { .. })));
     // --write undoes all of it, keeping what help cannot show.
-    let (fixed, up) = update_spec(&spec, scanned());
+    let (fixed, up) = update_spec(&spec, scanned(), scanned().version.as_deref());
     assert!(compare(&fixed, scanned()).is_empty());
     assert_eq!(up.changed.len(), 3);
     let real = real_spec();
@@ -141,6 +141,8 @@ fn compare_reports_defaults_help_positionals_and_flags() {
         assert_eq!(c.results, r.results);
         assert_eq!(c.notes, r.notes);
         assert_eq!(c.args, r.args, "{:?}", c.path);
+        // The changed ones wait for review.
+        assert_eq!(c.review, up.changed.contains(&c.path), "{:?}", c.path);
     }
     // Rendering only rewrites the changed commands; the text parses back to the model.
     let text = spec_text();

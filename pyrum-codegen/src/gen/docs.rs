@@ -1,5 +1,5 @@
-//! Doc comments: on or off by [`Settings::docs`](super::Settings), help texts fenced so that
-//! nothing in them is read as markdown, HTML or a doctest.
+//! Doc comments: on or off by [`Settings::docs`](super::Settings). Spec texts become plain
+//! markdown (no HTML tags, links or emphasis by accident); a help of several lines is fenced.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -17,27 +17,45 @@ impl Gen<'_> {
     }
 }
 
-/// Help text, fenced so that nothing in it is read as markdown, HTML or a doctest.
-pub(super) fn help_block(help: &str) -> String {
-    if help.trim().is_empty() {
-        return String::new();
+/// A help text for a doc: one line as plain markdown, several lines as the first line and the
+/// whole text fenced (nothing in it read as markdown, HTML or a doctest).
+pub(super) fn help(help: &str) -> String {
+    let help = help.trim();
+    if !help.contains('\n') {
+        return plain(help);
     }
     format!(
-        "\n\n```text\n{}\n```",
-        help.trim_end().replace("```", "'''")
+        "{}\n\n```text\n{}\n```",
+        plain(help.lines().next().unwrap_or("")),
+        help.replace("```", "'''")
     )
 }
 
-/// The first line of a help text as plain markdown: no HTML-like tags, no code, no links.
-pub(super) fn first_line(help: &str) -> String {
-    let line = help.lines().next().unwrap_or("").trim();
-    let mut out = String::with_capacity(line.len());
+/// `prefix: help`, or `prefix` alone when there is no help.
+pub(super) fn with_help(prefix: &str, text: &str) -> String {
+    if text.trim().is_empty() {
+        prefix.to_string()
+    } else {
+        format!("{prefix}: {}", help(text))
+    }
+}
+
+/// One line of text as plain markdown: code spans (between backticks) stay, elsewhere the
+/// characters markdown or rustdoc would read (`<`, `>`, `[`, `]`, `*`, `_`, `\`) are escaped.
+/// Unbalanced backticks become quotes.
+pub(super) fn plain(line: &str) -> String {
+    let balanced = line.matches('`').count().is_multiple_of(2);
+    let mut out = String::with_capacity(line.len() + 8);
+    let mut in_code = false;
     for c in line.chars() {
         match c {
-            '<' => out.push('‹'),
-            '>' => out.push('›'),
+            '`' if balanced => {
+                in_code = !in_code;
+                out.push(c);
+            }
             '`' => out.push('\''),
-            '[' | ']' | '*' | '_' | '\\' => {
+            _ if in_code => out.push(c),
+            '<' | '>' | '[' | ']' | '*' | '_' | '\\' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -45,4 +63,20 @@ pub(super) fn first_line(help: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_text_stays_plain() {
+        assert_eq!(
+            plain("needs <peer-id> [x] *b* `a_b` snake_case"),
+            "needs \\<peer-id\\> \\[x\\] \\*b\\* `a_b` snake\\_case"
+        );
+        assert_eq!(plain("odd ` tick"), "odd ' tick");
+        assert_eq!(help("one\ntwo"), "one\n\n```text\none\ntwo\n```");
+        assert_eq!(with_help("`--x` (u8)", ""), "`--x` (u8)");
+    }
 }

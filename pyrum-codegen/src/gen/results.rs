@@ -1,25 +1,61 @@
 //! What a command logged, typed: the setup result and step structs (with `FromOutput`), and
-//! the open-call handle, a newtype with `stream_*` methods when the command logs in the
-//! background.
+//! the open-call type. Where the runtime's generic types already say it all, they are used:
+//! a command without setup fields has [`Output`](pyrum_core::Output) as its result, a call
+//! without background fields is a plain `TypedCall`.
 
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
-use super::docs::help_block;
+use super::docs::with_help;
 use super::Gen;
 use crate::ir::{Card, Field, Leaf};
 
 impl Gen<'_> {
-    /// The open-call type: an alias of `TypedCall`, or a newtype that adds typed streams.
-    pub(super) fn handle_item(&self, leaf: &Leaf) -> TokenStream {
+    /// The handle, result and step types of a typed leaf.
+    pub(super) fn result_items(&self, leaf: &Leaf) -> TokenStream {
+        let core = &self.core;
+        let shown = leaf.shown();
+        let handle = self.handle_item(leaf);
+        let result = if leaf.setup.is_empty() {
+            let name = &leaf.result;
+            let doc = self.doc(&format!(
+                "What `{shown}` logged before its setup finished (the spec names no fields)."
+            ));
+            quote! {
+                #doc
+                pub type #name = #core::Output;
+            }
+        } else {
+            self.fields_struct(
+                &leaf.result,
+                &leaf.setup,
+                false,
+                &shown,
+                &format!("What `{shown}` logged before its setup finished."),
+            )
+        };
+        let step = if leaf.cmd.steppable {
+            self.fields_struct(
+                &leaf.step,
+                &leaf.step_fields,
+                true,
+                &shown,
+                &format!("What one step of `{shown}` logged."),
+            )
+        } else {
+            quote!()
+        };
+        quote!(#handle #result #step)
+    }
+
+    /// The open-call type: an alias of `TypedCall`, or a newtype that adds typed streams of
+    /// what the call logs in the background.
+    fn handle_item(&self, leaf: &Leaf) -> TokenStream {
         let core = &self.core;
         let (builder, handle) = (&leaf.builder, &leaf.handle);
         let shown = leaf.shown();
-        let steps = if leaf.cmd.steppable { "steps, " } else { "" };
         if leaf.streams.is_empty() {
-            let doc = self.doc(&format!(
-                "An open `{shown}` call: its result, {steps}cancel and completion."
-            ));
+            let doc = self.doc(&format!("An open `{shown}` call."));
             return quote! {
                 #doc
                 pub type #handle = #core::typed::TypedCall<#builder>;
@@ -29,9 +65,9 @@ impl Gen<'_> {
             let method = &f.ident;
             let key = f.key;
             let t = self.rust_type(&f.ty);
-            let doc = self.doc(&format!(
-                "Every value of `{key}` that the call logs in the background, typed.{}",
-                help_block(f.help)
+            let doc = self.doc(&with_help(
+                &format!("Every `{key}` ({}) logged in the background", f.ty),
+                f.help,
             ));
             quote! {
                 #doc
@@ -41,8 +77,8 @@ impl Gen<'_> {
             }
         });
         let doc = self.doc(&format!(
-            "An open `{shown}` call: what [`TypedCall`]({core_doc}::typed::TypedCall) offers (result, {steps}cancel, completion), and typed streams of what it logs in the background.",
-            core_doc = self.settings.core_path.trim_start_matches("::")
+            "An open `{shown}` call: a [`TypedCall`]({}::typed::TypedCall) with typed streams of what it logs in the background.",
+            self.core_doc()
         ));
         quote! {
             #doc
@@ -69,7 +105,7 @@ impl Gen<'_> {
     }
 
     /// A result or step struct and its `FromOutput` impl.
-    pub(super) fn fields_struct(
+    fn fields_struct(
         &self,
         name: &Ident,
         fields: &[Field],
@@ -90,7 +126,7 @@ impl Gen<'_> {
                 Card::Repeated => (
                     quote!(Vec<#t>),
                     quote!(out.repeated(#shown, #key)?),
-                    ", every value in order",
+                    ", every value",
                 ),
                 Card::Optional => (
                     quote!(Option<#t>),
@@ -99,17 +135,15 @@ impl Gen<'_> {
                 ),
                 Card::One => (quote!(#t), quote!(out.required(#shown, #key)?), ""),
             };
-            let fdoc = self.doc(&format!("`{key}` ({}{how}){}", f.ty, help_block(f.help)));
+            let fdoc = self.doc(&with_help(&format!("`{key}` ({}{how})", f.ty), f.help));
             decls.push(quote!(#fdoc pub #ident: #ty,));
             inits.push(quote!(#ident: #init,));
         }
         let doc = self.doc(doc);
-        let extra_doc =
-            self.doc("Fields the spec does not name: what a newer Rumor logs is kept here.");
+        let extra_doc = self.doc("Fields the spec does not name (what a newer Rumor logs).");
         let entries_doc = self.doc("The entries, in order.");
-        let from_doc = self.doc("Reads the typed fields from a call's output.");
         let (error_decl, error_init) = if step {
-            let d = self.doc("Rumor's message when the step ran but its own work failed (e.g. a non-zero result code).");
+            let d = self.doc("Rumor's message when the step ran but its work failed.");
             (
                 quote!(#d pub step_error: Option<String>,),
                 quote!(step_error: out.error.clone(),),
@@ -131,7 +165,6 @@ impl Gen<'_> {
             }
 
             impl #core::typed::FromOutput for #name {
-                #from_doc
                 fn from_output(out: &#core::Output) -> #core::Result<Self> {
                     Ok(#name {
                         #(#inits)*

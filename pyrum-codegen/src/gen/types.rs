@@ -39,7 +39,7 @@ impl Gen<'_> {
         match ty.param() {
             Param::Into => {
                 let base = self.rust_type(ty);
-                quote!(::std::convert::Into::<#base>::into(#value))
+                quote!(Into::<#base>::into(#value))
             }
             Param::Exact => value,
         }
