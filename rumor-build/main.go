@@ -1,6 +1,8 @@
-// Command rumor is Rumor v0.3.6 built as a dependency: this module only requires
-// github.com/protolambda/rumor and wires its six run modes into one cobra root command,
-// as Rumor's own main package does. scripts/install-rumor builds it.
+// Command rumor is Rumor built as a dependency: the wrapper module of each version
+// (rumor-build/<version>/go.mod) only requires github.com/protolambda/rumor, and this file wires
+// its six run modes into one cobra root command, as Rumor's own main package does (the `sh`
+// package exports the same six commands in every version built here). scripts/install-rumor
+// builds it.
 package main
 
 import (

@@ -25,6 +25,8 @@
 //! | `rpc ping` | [`Ping`] | [`Ping`] |
 //! | `rpc metadata` | (empty) | [`MetaData`] |
 //! | `rpc goodbye` | [`Goodbye`] | (none) |
+//! | `rpc blocks-by-range` | [`BeaconBlocksByRangeRequest`] | a `SignedBeaconBlock` per chunk (bytes: [`HexBytes`]) |
+//! | `rpc blocks-by-root` | [`BeaconBlocksByRootRequest`] | a `SignedBeaconBlock` per chunk (bytes: [`HexBytes`]) |
 
 use pyrum_core::types::{Attnets, ForkDigest, HexBytes, Root};
 use pyrum_core::{Error, Result};
@@ -167,6 +169,111 @@ pub struct Goodbye {
     pub reason: u64,
 }
 
+/// The `BeaconBlocksByRange` request (`/eth2/beacon_chain/req/beacon_blocks_by_range/1/`): the
+/// first slot, how many slots, and the slot step; 24 bytes. The response is one chunk per block.
+///
+/// ```
+/// use pyrum::ssz::BeaconBlocksByRangeRequest;
+/// let req = BeaconBlocksByRangeRequest { start_slot: 5, count: 64, step: 1 };
+/// assert_eq!(req.to_bytes().len(), BeaconBlocksByRangeRequest::SIZE);
+/// assert_eq!(&req.to_hex()[..16], "0500000000000000");
+/// assert_eq!(BeaconBlocksByRangeRequest::from_hex(&req.to_hex())?, req);
+/// # Ok::<(), pyrum::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode)]
+pub struct BeaconBlocksByRangeRequest {
+    /// The first slot of the range.
+    pub start_slot: u64,
+    /// How many slots the range spans (at most 1024 blocks are served).
+    pub count: u64,
+    /// The distance between requested slots (1 for every slot).
+    pub step: u64,
+}
+
+/// The `BeaconBlocksByRoot` request (`/eth2/beacon_chain/req/beacon_blocks_by_root/1/`): an SSZ
+/// `List[Root, 1024]`, i.e. the 32-byte roots one after another.
+///
+/// ```
+/// use pyrum::ssz::BeaconBlocksByRootRequest;
+/// use pyrum::types::Root;
+/// let req = BeaconBlocksByRootRequest::new(vec![Root([1; 32]), Root([2; 32])])?;
+/// assert_eq!(req.to_bytes().len(), 64);
+/// assert_eq!(BeaconBlocksByRootRequest::from_bytes(&req.to_bytes())?, req);
+/// assert!(BeaconBlocksByRootRequest::from_bytes(&[0; 33]).is_err());
+/// # Ok::<(), pyrum::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct BeaconBlocksByRootRequest {
+    /// The block roots, at most [`BeaconBlocksByRootRequest::MAX_ROOTS`].
+    pub roots: Vec<Root>,
+}
+
+impl BeaconBlocksByRootRequest {
+    /// `MAX_REQUEST_BLOCKS`: the list limit (Rumor refuses longer requests).
+    pub const MAX_ROOTS: usize = 1024;
+
+    /// A request for `roots`; [`Error::InvalidInput`] above [`Self::MAX_ROOTS`].
+    pub fn new(roots: Vec<Root>) -> Result<Self> {
+        if roots.len() > Self::MAX_ROOTS {
+            return Err(Error::InvalidInput {
+                what: "blocks-by-root request",
+                value: format!("{} roots", roots.len()),
+                reason: format!("at most {} roots fit in one request", Self::MAX_ROOTS),
+            });
+        }
+        Ok(BeaconBlocksByRootRequest { roots })
+    }
+
+    /// The SSZ encoding: the roots back to back.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.roots.iter().flat_map(|r| r.0).collect()
+    }
+
+    /// Decodes the SSZ encoding; a length that is not a multiple of 32, or more than
+    /// [`Self::MAX_ROOTS`] roots, is [`Error::Protocol`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        if !bytes.len().is_multiple_of(32) || bytes.len() / 32 > Self::MAX_ROOTS {
+            return Err(Error::Protocol(format!(
+                "{} bytes are not an SSZ List[Root, {}] (a multiple of 32 bytes, at most {})",
+                bytes.len(),
+                Self::MAX_ROOTS,
+                32 * Self::MAX_ROOTS
+            )));
+        }
+        let roots = bytes
+            .chunks_exact(32)
+            .map(|c| Root(c.try_into().expect("32-byte chunks")))
+            .collect();
+        Ok(BeaconBlocksByRootRequest { roots })
+    }
+
+    /// The SSZ encoding as plain lowercase hex (no `0x`), as Rumor takes and logs it.
+    pub fn to_hex(&self) -> String {
+        pyrum_core::types::encode_hex(&self.to_bytes())
+    }
+
+    /// Decodes hex (with or without `0x`), e.g. the `data` field Rumor logs.
+    pub fn from_hex(hex: &str) -> Result<Self> {
+        let bytes: HexBytes = hex.parse()?;
+        Self::from_bytes(&bytes.0)
+    }
+}
+
+impl Payload for BeaconBlocksByRootRequest {
+    fn to_bytes(&self) -> Vec<u8> {
+        BeaconBlocksByRootRequest::to_bytes(self)
+    }
+    fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        BeaconBlocksByRootRequest::from_bytes(bytes)
+    }
+}
+
+impl From<&BeaconBlocksByRootRequest> for HexBytes {
+    fn from(value: &BeaconBlocksByRootRequest) -> HexBytes {
+        HexBytes(value.to_bytes())
+    }
+}
+
 macro_rules! payload {
     ($ty:ident, $size:expr) => {
         impl $ty {
@@ -222,6 +329,7 @@ payload!(Status, 84);
 payload!(Ping, 8);
 payload!(MetaData, 16);
 payload!(Goodbye, 8);
+payload!(BeaconBlocksByRangeRequest, 24);
 
 #[cfg(test)]
 mod tests {
@@ -273,6 +381,40 @@ mod tests {
         assert!(Ping::from_hex("00").is_err());
         assert!(MetaData::from_bytes(&[0; 17]).is_err());
         assert!(Goodbye::from_hex("zz").is_err());
+    }
+
+    #[test]
+    fn blocks_requests_layout() {
+        let range = BeaconBlocksByRangeRequest {
+            start_slot: 0x0102,
+            count: 64,
+            step: 2,
+        };
+        let b = range.to_bytes();
+        assert_eq!(b.len(), 24);
+        assert_eq!(&b[..8], &0x0102u64.to_le_bytes());
+        assert_eq!(&b[8..16], &64u64.to_le_bytes());
+        assert_eq!(&b[16..], &2u64.to_le_bytes());
+        assert_eq!(BeaconBlocksByRangeRequest::from_bytes(&b).unwrap(), range);
+        assert!(BeaconBlocksByRangeRequest::from_bytes(&b[..23]).is_err());
+
+        let roots =
+            BeaconBlocksByRootRequest::new(vec![Root([0xaa; 32]), Root([0xbb; 32])]).unwrap();
+        let b = roots.to_bytes();
+        assert_eq!(b.len(), 64);
+        assert_eq!(&b[..32], &[0xaa; 32]);
+        assert_eq!(&b[32..], &[0xbb; 32]);
+        assert_eq!(
+            BeaconBlocksByRootRequest::from_hex(&roots.to_hex()).unwrap(),
+            roots
+        );
+        assert!(BeaconBlocksByRootRequest::from_bytes(&[])
+            .unwrap()
+            .roots
+            .is_empty());
+        assert!(BeaconBlocksByRootRequest::from_bytes(&[0; 31]).is_err());
+        assert!(BeaconBlocksByRootRequest::from_bytes(&vec![0; 32 * 1025]).is_err());
+        assert!(BeaconBlocksByRootRequest::new(vec![Root::default(); 1025]).is_err());
     }
 
     #[test]

@@ -1,12 +1,12 @@
 //! Rumor's own scenario scripts (`scripts/tests/*.rumor` at tag v0.3.6), ported to typed calls.
 //!
-//! One test per script, named after it. Each runs against its own `rumor bare` process, binds
-//! free ports only, awaits Rumor's events (results, steps, streams) instead of the scripts'
-//! fixed sleeps, and asserts what the script meant to show. Where a script relies on something
+//! One test per script, named after it. Each is a `#[pyrum::test]`: its own `rumor bare`
+//! process, hosts listening on free loopback ports where the script starts them plainly, a leak
+//! check at the end and a transcript if it fails. Each awaits Rumor's events (results, steps,
+//! streams) instead of the scripts' fixed sleeps, and asserts what the script meant to show. Where a script relies on something
 //! Rumor v0.3.6 no longer has (the `bg` prefix, fields that are not logged), the test does what
 //! the script meant and says so.
 
-use std::future::Future;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
@@ -18,7 +18,8 @@ mod common;
 
 const LOCALHOST: Ipv4Addr = Ipv4Addr::LOCALHOST;
 
-/// Upper bound for any single awaited event; a scenario that needs longer is broken.
+/// Rumor's limit for one step, and the wait for one notification. Everything else is bounded
+/// by the test's own deadline (`#[pyrum::test]`'s default, 60 s).
 const LIMIT: Duration = Duration::from_secs(10);
 
 /// A UDP port on 127.0.0.1 that was free a moment ago.
@@ -28,20 +29,6 @@ fn free_udp_port() -> u16 {
         .local_addr()
         .expect("local address")
         .port()
-}
-
-/// Awaits `fut`, failing the test if it takes longer than [`LIMIT`].
-async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
-    tokio::time::timeout(LIMIT, fut)
-        .await
-        .unwrap_or_else(|_| panic!("{what}: nothing within {LIMIT:?}"))
-}
-
-/// Starts a host listening on a free loopback TCP port; returns its `host view`.
-async fn start_listening(actor: &Actor) -> Result<pyrum::commands::host::HostViewResult> {
-    actor.host().start().await?;
-    actor.host().listen().ip(LOCALHOST).tcp(0).await?;
-    actor.host().view().await
 }
 
 /// The TCP port of `/ip4/<ip>/tcp/<port>/...`.
@@ -65,9 +52,8 @@ fn peer_ids(peers: &Value) -> Vec<PeerId> {
 // ---- basic.rumor -------------------------------------------------------------------------
 // host start / host listen / echo $__addr / host view / peer list / kill, on the default actor.
 
-#[tokio::test]
-async fn scenario_basic() -> Result<()> {
-    let rumor = common::spawn_bare().await;
+#[pyrum::test]
+async fn scenario_basic(rumor: Rumor) -> Result<()> {
     rumor.host().start().await?;
     // The script listens on the default port 9000; a test takes a free one.
     let listen = rumor.host().listen().tcp(0).await?;
@@ -122,9 +108,8 @@ async fn scenario_basic() -> Result<()> {
 const CONNECT_ALICE_PRIV: &str = "4fbdc938929d6286339ff996c7d5d374bb11b3d624ee2761af10a4c74002fcea";
 const CONNECT_ALICE_ID: &str = "16Uiu2HAm9jTVTnbEp1mXDvcd6eUGAtV9ARPUgkxDVysZtBzQUgnN";
 
-#[tokio::test]
-async fn scenario_connect() -> Result<()> {
-    let rumor = common::spawn_bare().await;
+#[pyrum::test]
+async fn scenario_connect(rumor: Rumor) -> Result<()> {
     let (alice, bob) = (rumor.actor("alice")?, rumor.actor("bob")?);
     let key: PrivKey = CONNECT_ALICE_PRIV.parse()?;
     alice.host().start().r#priv(key).await?;
@@ -180,7 +165,8 @@ async fn scenario_connect() -> Result<()> {
     // Every connection event alice saw was about bob, and bob's about alice.
     for (notify, other) in [(&alice_notify, &bob_id), (&bob_notify, &alice_id)] {
         let mut peers = notify.stream_peer();
-        let first = within("a peer in the notifications", peers.next())
+        let first = peers
+            .next()
             .await
             .expect("at least one event names a peer")?;
         assert_eq!(&first, other);
@@ -189,8 +175,8 @@ async fn scenario_connect() -> Result<()> {
     alice.kill().await?;
     bob.kill().await?;
     // `kill` ends the actors' calls: the notify calls are freed.
-    within("alice's notify ends", alice_notify.finished()).await?;
-    within("bob's notify ends", bob_notify.finished()).await?;
+    alice_notify.finished().await?;
+    bob_notify.finished().await?;
     Ok(())
 }
 
@@ -198,14 +184,12 @@ async fn scenario_connect() -> Result<()> {
 // alice serves metadata (attnets ..cd, seq 20) and pongs; bob serves his (..ab, 42) and pings
 // alice; each ends up with the other's metadata.
 
-#[tokio::test]
-async fn scenario_pingpong() -> Result<()> {
-    let rumor = common::spawn_bare().await;
+// Both hosts listen from the start, and alice is connected to bob (the script has bob dial
+// alice later; who dials does not matter to ping and metadata).
+#[pyrum::test(actors = ["alice", "bob"], connected)]
+async fn scenario_pingpong(alice: Actor, bob: Actor) -> Result<()> {
     // `alice: me` / `bob: me` switch the session's default actor; typed calls name their actor.
-    let (alice, bob) = (rumor.actor("alice")?, rumor.actor("bob")?);
-    let alice_view = start_listening(&alice).await?;
-    let alice_id = alice_view.peer_id.clone();
-    let alice_addr = alice_view.addr[0].clone();
+    let alice_id = alice.host().view().await?.peer_id;
 
     let set = alice
         .peer()
@@ -225,8 +209,7 @@ async fn scenario_pingpong() -> Result<()> {
         .await?;
     assert!(alice_pong.result().await?.started);
 
-    let bob_view = start_listening(&bob).await?;
-    bob.peer().connect(alice_addr).await?;
+    let bob_view = bob.host().view().await?;
     bob.peer()
         .metadata()
         .set()
@@ -259,19 +242,13 @@ async fn scenario_pingpong() -> Result<()> {
     // Meanwhile alice answered the ping (seq 42 is news to her) and fetched bob's metadata:
     // the script's `sleep 10s` becomes waiting for those entries on her pong call.
     let mut from = alice_pong.stream_from();
-    let pinger = within("alice handles the ping", from.next())
-        .await
-        .expect("pong call open")?;
+    let pinger = from.next().await.expect("pong call open")?;
     assert_eq!(pinger, bob_view.peer_id);
     let mut seq = alice_pong.stream_seq_number();
-    let bob_seq = within("alice fetches bob's metadata", seq.next())
-        .await
-        .expect("pong call open")?;
+    let bob_seq = seq.next().await.expect("pong call open")?;
     assert_eq!(bob_seq, 42);
     let mut attnets = alice_pong.stream_attnets();
-    let bob_attnets = within("bob's attnets", attnets.next())
-        .await
-        .expect("pong call open")?;
+    let bob_attnets = attnets.next().await.expect("pong call open")?;
     assert_eq!(bob_attnets, "0x00000000000000ab".parse::<Attnets>()?);
 
     // Both peerstores now hold the other's metadata.
@@ -303,12 +280,11 @@ const STATUS_123: &str = "000000000000000000000000000000000000000000000000000000
 /// value lets the test tell alice's answer from an echo.
 const STATUS_42: &str = "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000002a00000000000000";
 
-#[tokio::test]
-async fn scenario_status_exchange() -> Result<()> {
-    let rumor = common::spawn_bare().await;
-    let (alice, bob) = (rumor.actor("alice")?, rumor.actor("bob")?);
-    let alice_view = start_listening(&alice).await?;
-    let alice_id = alice_view.peer_id.clone();
+// Both hosts listen from the start, and alice is connected to bob (the script has bob dial
+// alice after alice's listener is up; the listener only needs the connection by the request).
+#[pyrum::test(actors = ["alice", "bob"], connected)]
+async fn scenario_status_exchange(alice: Actor, bob: Actor) -> Result<()> {
+    let alice_id = alice.host().view().await?.peer_id;
 
     // `_listener rpc status listen --timeout=300s`
     let listener = alice
@@ -318,8 +294,7 @@ async fn scenario_status_exchange() -> Result<()> {
         .timeout(Duration::from_secs(300))
         .await?;
 
-    let bob_view = start_listening(&bob).await?;
-    bob.peer().connect(alice_view.addr[0].clone()).await?;
+    let bob_view = bob.host().view().await?;
 
     // `_requester rpc status req raw --raw --timeout=300s $alice_id <status>`
     let requester = bob
@@ -333,11 +308,11 @@ async fn scenario_status_exchange() -> Result<()> {
         .await?;
     requester.result().await?;
     // `_requester next  # request written`: this step logs no fields.
-    let written = within("request written", requester.step(Some(LIMIT))).await?;
+    let written = requester.step(Some(LIMIT)).await?;
     assert_eq!(written.chunk_index, None, "{written:?}");
 
     // `_listener next  # wait for the request`
-    let request = within("request arrives", listener.step(Some(LIMIT))).await?;
+    let request = listener.step(Some(LIMIT)).await?;
     assert_eq!(
         request.req_id,
         [0],
@@ -366,7 +341,7 @@ async fn scenario_status_exchange() -> Result<()> {
         .await?;
 
     // `_requester next  # Await and process the first response chunk`
-    let chunk = within("response chunk", requester.step(Some(LIMIT))).await?;
+    let chunk = requester.step(Some(LIMIT)).await?;
     assert_eq!(chunk.chunk_index, Some(0), "{chunk:?}");
     assert_eq!(chunk.result_code, Some(0), "{chunk:?}");
     assert_eq!(chunk.chunk_size, Some(84), "{chunk:?}");
@@ -398,9 +373,8 @@ const DV5_PRIV: [(&str, &str); 3] = [
     ),
 ];
 
-#[tokio::test]
-async fn scenario_dv5() -> Result<()> {
-    let rumor = common::spawn_bare().await;
+#[pyrum::test]
+async fn scenario_dv5(rumor: Rumor) -> Result<()> {
     let mut nodes = Vec::new();
     for (name, key) in DV5_PRIV {
         let actor = rumor.actor(name)?;
@@ -461,36 +435,32 @@ async fn scenario_dv5() -> Result<()> {
     // Each `next` yields one node. Walks start from bob's table (alice, his bootnode) and then
     // ask alice, who knows charlie. Step round-robin until both were seen.
     let (mut saw_alice, mut saw_charlie, mut steps) = (false, false, 0);
-    within("bob finds alice and charlie", async {
-        while !(saw_alice && saw_charlie) {
-            let i = steps % walks.len();
-            steps += 1;
-            let step = walks[i].step(Some(LIMIT)).await?;
-            // Stepwise, `dv5 random` logs the node inside the step (typed `id` and `enr`).
-            let Some(id) = step.id else {
-                // Rumor v0.3.6 race: `next` takes the step, and while the step function runs,
-                // the walk's goroutine already calls the iterator's `Next()`, which may consume
-                // the node; the step then fails with "no new node available" and the walk
-                // stops for good. pyrum reports that step as ran-and-failed. Replace the walk.
-                assert!(step.entries.is_empty(), "{step:?}");
-                assert!(
-                    step.step_error.is_some(),
-                    "a step without a node ran and failed (\"no new node available\"): {step:?}"
-                );
-                walks[i].cancel().await?;
-                walks[i] = bob.dv5().random().add(true).stepwise(true).await?;
-                continue;
-            };
+    while !(saw_alice && saw_charlie) {
+        let i = steps % walks.len();
+        steps += 1;
+        let step = walks[i].step(Some(LIMIT)).await?;
+        // Stepwise, `dv5 random` logs the node inside the step (typed `id` and `enr`).
+        let Some(id) = step.id else {
+            // Rumor v0.3.6 race: `next` takes the step, and while the step function runs,
+            // the walk's goroutine already calls the iterator's `Next()`, which may consume
+            // the node; the step then fails with "no new node available" and the walk
+            // stops for good. pyrum reports that step as ran-and-failed. Replace the walk.
+            assert!(step.entries.is_empty(), "{step:?}");
             assert!(
-                step.enr.is_some(),
-                "the step logs the node's ENR with its id: {step:?}"
+                step.step_error.is_some(),
+                "a step without a node ran and failed (\"no new node available\"): {step:?}"
             );
-            saw_alice |= id == alice_node;
-            saw_charlie |= id == charlie_node;
-        }
-        Ok::<_, Error>(())
-    })
-    .await?;
+            walks[i].cancel().await?;
+            walks[i] = bob.dv5().random().add(true).stepwise(true).await?;
+            continue;
+        };
+        assert!(
+            step.enr.is_some(),
+            "the step logs the node's ENR with its id: {step:?}"
+        );
+        saw_alice |= id == alice_node;
+        saw_charlie |= id == charlie_node;
+    }
 
     for walk in &walks {
         walk.cancel().await?;
@@ -515,10 +485,11 @@ async fn scenario_dv5() -> Result<()> {
 // ---- trim.rumor --------------------------------------------------------------------------
 // alice keeps one unprotected peer (low water 1) plus the protected bob after `peer trim`.
 
-#[tokio::test]
-async fn scenario_trim() -> Result<()> {
+// bob, charlie and dave are plain listening hosts; alice, with her connection manager's limits,
+// is started here.
+#[pyrum::test(actors = ["bob", "charlie", "dave"])]
+async fn scenario_trim(bob: Actor, charlie: Actor, dave: Actor, rumor: Rumor) -> Result<()> {
     const GRACE: Duration = Duration::from_millis(100);
-    let rumor = common::spawn_bare().await;
     let alice = rumor.actor("alice")?;
     alice
         .host()
@@ -526,20 +497,12 @@ async fn scenario_trim() -> Result<()> {
         .lo_peers(1)
         .peer_grace_period(GRACE)
         .await?;
-    let others = [
-        rumor.actor("bob")?,
-        rumor.actor("charlie")?,
-        rumor.actor("dave")?,
-    ];
+    let others = [bob, charlie, dave];
     let mut notify = Vec::new();
     for actor in &others {
-        actor.host().start().await?;
         notify.push(actor.host().notify().events(["all"]).await?);
     }
     alice.host().listen().ip(LOCALHOST).tcp(0).await?;
-    for actor in &others {
-        actor.host().listen().ip(LOCALHOST).tcp(0).await?;
-    }
     let alice_view = alice.host().view().await?;
     let bob_view = others[0].host().view().await?;
     let mut ids = Vec::new();
@@ -568,13 +531,10 @@ async fn scenario_trim() -> Result<()> {
     alice.peer().trim().timeout(Duration::from_secs(10)).await?;
 
     // One of charlie and dave is cut off (their notify calls see the close).
-    let trimmed = within("a trimmed peer notices", async {
-        tokio::select! {
-            r = common::await_event(&notify[1], "connection_close", LIMIT) => r.map(|_| 1),
-            r = common::await_event(&notify[2], "connection_close", LIMIT) => r.map(|_| 2),
-        }
-    })
-    .await?;
+    let trimmed = tokio::select! {
+        r = common::await_event(&notify[1], "connection_close", LIMIT) => r.map(|_| 1),
+        r = common::await_event(&notify[2], "connection_close", LIMIT) => r.map(|_| 2),
+    }?;
 
     let peers = peer_ids(&alice.peer().list().await?.peers);
     // Low water 1 excludes protected peers: bob plus one more.
@@ -595,9 +555,8 @@ async fn scenario_trim() -> Result<()> {
 // Custom call ids (`_hostdata`, `_peerlist`) and results of earlier calls used as inputs of
 // later ones, then `clear_log_data`.
 
-#[tokio::test]
-async fn scenario_envtest() -> Result<()> {
-    let rumor = common::spawn_bare().await;
+#[pyrum::test]
+async fn scenario_envtest(rumor: Rumor) -> Result<()> {
     let (alice, bob, charlie) = (
         rumor.actor("alice")?,
         rumor.actor("bob")?,

@@ -6,21 +6,9 @@ use std::time::{Duration, Instant};
 use pyrum::prelude::*;
 use pyrum::ssz::{Ping, Status};
 
-#[allow(dead_code)]
-mod common;
-
-/// Starts the host and listens on a free loopback port (`--tcp=0`: `host listen` logs the
-/// requested address, `host view` the real one); returns the port.
-async fn start(actor: &Actor) -> pyrum::Result<u16> {
-    actor.host().start().await?;
-    let listen = actor.host().listen().ip([127, 0, 0, 1]).tcp(0).await?;
-    assert!(
-        listen
-            .addr
-            .as_str()
-            .starts_with("/ip4/127.0.0.1/tcp/0/p2p/"),
-        "{listen:?}"
-    );
+/// The loopback port the actor listens on (`#[pyrum::test]` listened with `--tcp=0`: `host
+/// view` shows the port the OS picked).
+async fn port(actor: &Actor) -> pyrum::Result<u16> {
     let view = actor.host().view().await?;
     let port: u16 = view.addr[0]
         .as_str()
@@ -49,12 +37,9 @@ async fn open_calls(actor: &Actor) -> pyrum::Result<serde_json::Map<String, serd
 const BOB_HEX: &str = "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000007b00000000000000";
 const ALICE_HEX: &str = "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000002a00000000000000";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn seed_status_exchange() -> pyrum::Result<()> {
-    let rumor = common::spawn_bare().await;
-    let (alice, bob) = (rumor.actor("alice")?, rumor.actor("bob")?);
-    let _alice_port = start(&alice).await?;
-    let bob_port = start(&bob).await?;
+#[pyrum::test(actors = ["alice", "bob"])]
+async fn seed_status_exchange(alice: Actor, bob: Actor) -> pyrum::Result<()> {
+    let bob_port = port(&bob).await?;
 
     // Two concurrent sleeps on alice; the short one is awaited first and ends first.
     let t0 = Instant::now();
@@ -211,14 +196,9 @@ async fn seed_status_exchange() -> pyrum::Result<()> {
 }
 
 /// Rumor's "failed to make request" (here: alice has no status handler) is the request's error.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn request_without_listener_is_rumors_error() -> pyrum::Result<()> {
-    let rumor = common::spawn_bare().await;
-    let (alice, bob) = (rumor.actor("alice")?, rumor.actor("bob")?);
-    start(&alice).await?;
-    start(&bob).await?;
+#[pyrum::test(actors = ["alice", "bob"], connected)]
+async fn request_without_listener_is_rumors_error(alice: Actor, bob: Actor) -> pyrum::Result<()> {
     let alice_view = alice.host().view().await?;
-    bob.peer().connect(alice_view.addr[0].clone()).await?;
 
     let err = bob
         .rpc()
@@ -244,14 +224,9 @@ async fn request_without_listener_is_rumors_error() -> pyrum::Result<()> {
 
 /// A chunk with a non-zero result code ends the response and is returned, not an error; Ping
 /// payloads go through the same typed path.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ping_and_error_chunk() -> pyrum::Result<()> {
-    let rumor = common::spawn_bare().await;
-    let (alice, bob) = (rumor.actor("alice")?, rumor.actor("bob")?);
-    start(&alice).await?;
-    start(&bob).await?;
+#[pyrum::test(actors = ["alice", "bob"], connected)]
+async fn ping_and_error_chunk(alice: Actor, bob: Actor) -> pyrum::Result<()> {
     let alice_view = alice.host().view().await?;
-    bob.peer().connect(alice_view.addr[0].clone()).await?;
 
     let listener = alice.rpc().ping().listen().raw(true).await?;
     let requests = listener.clone();

@@ -4,12 +4,8 @@ use std::time::Duration;
 
 use pyrum::prelude::*;
 
-#[allow(dead_code)]
-mod common;
-
-#[tokio::test]
-async fn host_start_listen_view_are_typed() -> pyrum::Result<()> {
-    let rumor = common::spawn_bare().await;
+#[pyrum::test]
+async fn host_start_listen_view_are_typed(rumor: Rumor) -> Result<()> {
     let alice = rumor.actor("alice")?;
     alice.host().start().await?;
     let listen = alice.host().listen().ip([127, 0, 0, 1]).tcp(0).await?;
@@ -31,11 +27,8 @@ async fn host_start_listen_view_are_typed() -> pyrum::Result<()> {
     Ok(())
 }
 
-#[tokio::test]
-async fn enr_view_on_the_default_actor_is_typed() -> pyrum::Result<()> {
-    let rumor = common::spawn_bare().await;
-    let alice = rumor.actor("alice")?;
-    alice.host().start().await?;
+#[pyrum::test(actors = ["alice"])]
+async fn enr_view_on_the_default_actor_is_typed(alice: Actor, rumor: Rumor) -> Result<()> {
     alice
         .enr()
         .make()
@@ -55,14 +48,8 @@ async fn enr_view_on_the_default_actor_is_typed() -> pyrum::Result<()> {
     Ok(())
 }
 
-#[tokio::test]
-async fn peers_connect_and_list() -> pyrum::Result<()> {
-    let rumor = common::spawn_bare().await;
-    let (alice, bob) = (rumor.actor("alice")?, rumor.actor("bob")?);
-    for actor in [&alice, &bob] {
-        actor.host().start().await?;
-        actor.host().listen().ip([127, 0, 0, 1]).tcp(0).await?;
-    }
+#[pyrum::test(actors = ["alice", "bob"])]
+async fn peers_connect_and_list(alice: Actor, bob: Actor) -> Result<()> {
     let bob_view = bob.host().view().await?;
     let connected = alice.peer().connect(bob_view.addr[0].clone()).await?;
     assert_eq!(connected.peer_id, bob_view.peer_id);
@@ -75,9 +62,8 @@ async fn peers_connect_and_list() -> pyrum::Result<()> {
     Ok(())
 }
 
-#[tokio::test]
-async fn failing_command_carries_rumors_message() -> pyrum::Result<()> {
-    let rumor = common::spawn_bare().await;
+#[pyrum::test]
+async fn failing_command_carries_rumors_message(rumor: Rumor) -> Result<()> {
     let alice = rumor.actor("alice")?;
     let err = alice.host().view().await.unwrap_err();
     match err {
@@ -90,14 +76,8 @@ async fn failing_command_carries_rumors_message() -> pyrum::Result<()> {
     Ok(())
 }
 
-#[tokio::test]
-async fn long_running_notify_streams_events_and_cancels() -> pyrum::Result<()> {
-    let rumor = common::spawn_bare().await;
-    let (alice, bob) = (rumor.actor("alice")?, rumor.actor("bob")?);
-    for actor in [&alice, &bob] {
-        actor.host().start().await?;
-        actor.host().listen().ip([127, 0, 0, 1]).tcp(0).await?;
-    }
+#[pyrum::test(actors = ["alice", "bob"])]
+async fn long_running_notify_streams_events_and_cancels(alice: Actor, bob: Actor) -> Result<()> {
     let notify = alice.host().notify().events(["all"]).send().await?;
     notify.result().await?;
     let bob_view = bob.host().view().await?;
@@ -113,11 +93,8 @@ async fn long_running_notify_streams_events_and_cancels() -> pyrum::Result<()> {
     Ok(())
 }
 
-#[tokio::test]
-async fn session_builtins_grab_calls_kill() -> pyrum::Result<()> {
-    let rumor = common::spawn_bare().await;
-    let alice = rumor.actor("alice")?;
-    alice.host().start().await?;
+#[pyrum::test(actors = ["alice"])]
+async fn session_builtins_grab_calls_kill(alice: Actor, rumor: Rumor) -> Result<()> {
     let view = alice.host().view().send().await?;
     let result = view.result().await?;
     // Rumor stores every logged field as `<call id>_<key>`.

@@ -68,7 +68,10 @@ fn commands_build_the_expected_lines() {
             .status()
             .req()
             .raw(
-                pyrum_core::types::PeerId::new("16Uiu2HAm").unwrap(),
+                pyrum_core::types::PeerId::new(
+                    "16Uiu2HAmBLjLDvAtEEpnvTguzzakbbfP1brcFbeQmvjou57FtJ4P",
+                )
+                .unwrap(),
                 vec![0x7b, 0],
             )
             .raw(true);
@@ -79,7 +82,7 @@ fn commands_build_the_expected_lines() {
                 "status",
                 "req",
                 "raw",
-                "--peer-id=16Uiu2HAm",
+                "--peer-id=16Uiu2HAmBLjLDvAtEEpnvTguzzakbbfP1brcFbeQmvjou57FtJ4P",
                 "--data=7b00",
                 "--raw=true"
             ]

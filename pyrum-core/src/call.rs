@@ -307,6 +307,36 @@ impl Call {
     pub fn is_finished(&self) -> bool {
         self.conn.with_router(|r| r.is_finished(self.n))
     }
+
+    /// Lets the call run on when its last handle is dropped (no cancel on drop), and marks it
+    /// detached in [`Rumor::open_calls`](crate::Rumor::open_calls): it was left running on
+    /// purpose, so a leak check (`#[pyrum::test]`'s teardown) does not report it.
+    pub fn detach(&self) {
+        self.conn.with_router(|r| r.detach(self.n));
+    }
+}
+
+/// A call the client made and Rumor has not freed yet: see [`Rumor::open_calls`](crate::Rumor::open_calls).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OpenCall {
+    pub(crate) n: u64,
+    /// The call id Rumor knows it by.
+    pub id: String,
+    /// The call as sent, without quoting (`alice: host notify all`), shortened if long.
+    pub call: String,
+    /// [`Call::detach`] was called on it.
+    pub detached: bool,
+    /// A cancel was asked for (by [`Call::cancel`], or by dropping the last handle of a
+    /// `cancel_on_drop` call) and Rumor has not freed the call yet.
+    pub cancelling: bool,
+}
+
+impl OpenCall {
+    /// The name of the actor the call runs on.
+    pub fn actor(&self) -> &str {
+        self.call.split(':').next().unwrap_or_default()
+    }
 }
 
 /// Waits for one step's result; dropping it gives the step up.

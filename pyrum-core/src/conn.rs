@@ -3,8 +3,9 @@
 //! Writing: a caller whose line finds the writer idle writes it itself (no hop to another
 //! task); otherwise the line waits in the outbox, which the writer task drains in batches.
 //! Lines the router releases (a held cancel, a queued `next`) and cancels from `Drop` go to the
-//! outbox without waiting for room, so they are never lost. Calls wait for room when the outbox
-//! holds `send_queue` lines (Rumor is not reading).
+//! outbox without waiting for room, so they are never lost. A call's line takes one of
+//! `send_queue` permits until it is written: when Rumor is not reading, calls wait for a permit,
+//! first come first served (a semaphore, so a million waiting calls cost no scans).
 //!
 //! Reading: one task parses each line outside the lock, routes it, sends what the router
 //! released, wakes the waiters, and publishes the rest as session events. It also fails setups
@@ -15,11 +16,11 @@ use std::collections::VecDeque;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use tokio::sync::{broadcast, Notify};
+use tokio::sync::{broadcast, Notify, Semaphore};
 
 use crate::entry::{Entry, Level};
 use crate::error::{Error, Result};
@@ -95,12 +96,15 @@ pub struct WireInfo {
     pub transport: String,
 }
 
-/// The outgoing side: lines waiting for the sink, and who waits for room.
+/// The outgoing side: lines waiting for the sink; `true` for a line that holds a permit.
 struct Outbox {
     sink: LineSink,
-    queue: VecDeque<String>,
-    room: Vec<Waker>,
+    queue: VecDeque<(String, bool)>,
 }
+
+/// A place in the send queue, waited for: what a call future keeps while Rumor is not reading.
+#[derive(Default)]
+pub(crate) struct Room(Option<tokio_util::sync::PollSemaphore>);
 
 pub(crate) struct Conn {
     pub(crate) name: String,
@@ -108,10 +112,15 @@ pub(crate) struct Conn {
     pub(crate) prefix: String,
     router: Mutex<Router>,
     outbox: Mutex<Outbox>,
+    /// Permits for call lines in the outbox.
+    permits: Arc<Semaphore>,
     /// Wakes the writer task.
     write: Arc<Notify>,
-    /// Wakes the reader task when the first setup deadline appears.
-    deadline: Arc<Notify>,
+    /// Wakes the reader task: the first setup deadline appeared, or a write failed.
+    wake_reader: Arc<Notify>,
+    /// Why writing failed; the reader task ends the connection with it (and the transport's
+    /// explanation, e.g. a child's exit status and stderr).
+    write_failed: OnceLock<String>,
     session: Mutex<Option<broadcast::Sender<Arc<Entry>>>>,
     closed: OnceLock<Error>,
     closed_notify: Notify,
@@ -153,18 +162,20 @@ impl Conn {
             stream,
             describe_close,
         } = wire;
+        let permits = Arc::new(Semaphore::new(config.send_queue.max(1)));
         let conn = Arc::new(Conn {
             name: name.clone(),
+            permits,
             router: Mutex::new(Router::new(prefix.clone(), nonce, config.call_buffer)),
             prefix,
             config,
             outbox: Mutex::new(Outbox {
                 sink,
                 queue: VecDeque::new(),
-                room: Vec::new(),
             }),
             write: Arc::new(Notify::new()),
-            deadline: Arc::new(Notify::new()),
+            wake_reader: Arc::new(Notify::new()),
+            write_failed: OnceLock::new(),
             session: Mutex::new(Some(session_tx)),
             closed: OnceLock::new(),
             closed_notify: Notify::new(),
@@ -175,27 +186,34 @@ impl Conn {
         let weak = Arc::downgrade(&conn);
         let write = conn.write.clone();
         tokio::spawn(writer_task(weak.clone(), write));
-        let deadline = conn.deadline.clone();
+        let wake_reader = conn.wake_reader.clone();
         tokio::spawn(reader_task(
             weak,
             stream,
             describe_close,
-            deadline,
+            wake_reader,
             stop_rx,
             name,
         ));
         conn
     }
 
-    /// Runs `f` on the router, then sends the lines it released and wakes its waiters.
+    /// Runs `f` on the router, then queues the lines it released (still under its lock, so
+    /// they leave in the order the router made them: statements rely on that) and wakes its
+    /// waiters.
     pub(crate) fn with_router<T>(&self, f: impl FnOnce(&mut Router) -> T) -> T {
         let mut router = self.lock_router();
         let out = f(&mut router);
         let lines = router.take_lines();
         let wakers = router.take_wakers();
-        drop(router);
         if !lines.is_empty() {
-            self.push_lines(lines, None);
+            self.lock_outbox()
+                .queue
+                .extend(lines.into_iter().map(|l| (l, false)));
+            drop(router);
+            self.write.notify_one();
+        } else {
+            drop(router);
         }
         for w in wakers {
             w.wake();
@@ -222,36 +240,51 @@ impl Conn {
         self.closed.get().cloned()
     }
 
-    /// Waits until there is room in the outbox (or the connection is gone).
-    pub(crate) fn poll_room(&self, cx: &Context<'_>) -> Poll<Result<()>> {
+    /// Waits for a permit to queue one call line (Rumor is reading), keeping the wait's state in
+    /// `room`. Ready(Ok) means the caller holds a permit, which its queued line carries.
+    pub(crate) fn poll_room(&self, room: &mut Room, cx: &mut Context<'_>) -> Poll<Result<()>> {
         if let Some(e) = self.closed.get() {
             return Poll::Ready(Err(e.clone()));
         }
-        let mut out = self.lock_outbox();
-        if out.queue.len() < self.config.send_queue.max(1) {
-            return Poll::Ready(Ok(()));
+        if room.0.is_none() {
+            if let Ok(permit) = self.permits.try_acquire() {
+                permit.forget();
+                return Poll::Ready(Ok(()));
+            }
+            room.0 = Some(tokio_util::sync::PollSemaphore::new(self.permits.clone()));
         }
-        if !out.room.iter().any(|w| w.will_wake(cx.waker())) {
-            out.room.push(cx.waker().clone());
+        let waiting = room.0.as_mut().expect("set above");
+        match waiting.poll_acquire(cx) {
+            Poll::Ready(Some(permit)) => {
+                permit.forget();
+                room.0 = None;
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(None) => Poll::Ready(Err(self.disconnect_error())),
+            Poll::Pending => Poll::Pending,
         }
-        Poll::Pending
     }
 
-    /// Queues lines and, with a context, writes them at once when the writer is idle (the
-    /// caller then needs no other task); otherwise the writer task writes them.
-    pub(crate) fn push_lines(
-        &self,
-        lines: impl IntoIterator<Item = String>,
-        cx: Option<&Context<'_>>,
-    ) {
+    /// Waits until a line may be queued, without keeping a place (statements and raw lines).
+    pub(crate) async fn room(&self) -> Result<()> {
+        let mut room = Room::default();
+        std::future::poll_fn(|cx| self.poll_room(&mut room, cx)).await?;
+        self.permits.add_permits(1);
+        Ok(())
+    }
+
+    /// Queues one line and, with a context, writes it at once when the writer is idle (the
+    /// caller then needs no other task); otherwise the writer task writes it. `permitted`: the
+    /// line holds a permit from [`poll_room`](Self::poll_room), returned once it is written.
+    pub(crate) fn push_line(&self, line: String, permitted: bool, cx: Option<&Context<'_>>) {
         let mut out = self.lock_outbox();
-        out.queue.extend(lines);
+        out.queue.push_back((line, permitted));
         let Some(cx) = cx else {
             drop(out);
             self.write.notify_one();
             return;
         };
-        match drain(&mut out, cx) {
+        match drain(&mut out, &self.permits, cx) {
             Poll::Ready(Ok(())) => {}
             Poll::Pending => {
                 drop(out);
@@ -259,10 +292,7 @@ impl Conn {
             }
             Poll::Ready(Err(e)) => {
                 drop(out);
-                self.close(Error::disconnected(format!(
-                    "{}: write failed: {e}",
-                    self.name
-                )));
+                self.write_failed(e);
             }
         }
     }
@@ -281,9 +311,9 @@ impl Conn {
                 .open_call(display, cancel_on_drop, deadline)?;
         let line = line(&format!("{}{n}", self.prefix));
         tracing::trace!(target: "pyrum::wire", "send {line}");
-        self.push_lines([line], Some(cx));
+        self.push_line(line, true, Some(cx));
         if first_deadline && deadline.is_some() {
-            self.deadline.notify_one();
+            self.wake_reader.notify_one();
         }
         Ok(n)
     }
@@ -291,10 +321,8 @@ impl Conn {
     /// Runs a statement and waits for its answer (the connection's statement limit).
     pub(crate) async fn statement(&self, words: Vec<String>) -> Result<StatementOut> {
         let display = words.join(" ");
-        std::future::poll_fn(|cx| self.poll_room(cx)).await?;
-        let (n, line) = self.with_router(|r| r.open_statement(words))?;
-        tracing::trace!(target: "pyrum::wire", "send {line}");
-        self.push_lines([line], None);
+        self.room().await?;
+        let n = self.with_router(|r| r.open_statement(words))?;
         struct Wait<'a>(&'a Conn, u64, bool);
         impl Drop for Wait<'_> {
             fn drop(&mut self) {
@@ -319,6 +347,14 @@ impl Conn {
                 after: limit,
             })
         })
+    }
+
+    /// Writing failed: the reader task ends the connection, with the transport's explanation.
+    fn write_failed(&self, e: std::io::Error) {
+        let _ = self
+            .write_failed
+            .set(format!("{}: write failed: {e}", self.name));
+        self.wake_reader.notify_one();
     }
 
     pub(crate) fn subscribe(&self) -> Option<broadcast::Receiver<Arc<Entry>>> {
@@ -351,10 +387,7 @@ impl Conn {
         }
         tracing::debug!(target: "pyrum::wire", "{err}");
         self.with_router(|r| r.close(err));
-        let room = std::mem::take(&mut self.lock_outbox().room);
-        for w in room {
-            w.wake();
-        }
+        self.permits.close();
         self.session
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -375,10 +408,10 @@ impl Conn {
     }
 }
 
-/// Moves queued lines into the sink and flushes it.
-fn drain(out: &mut Outbox, cx: &Context<'_>) -> Poll<std::io::Result<()>> {
+/// Moves queued lines into the sink and flushes it; returns the permits of the lines moved.
+fn drain(out: &mut Outbox, permits: &Semaphore, cx: &Context<'_>) -> Poll<std::io::Result<()>> {
     let mut cx = Context::from_waker(cx.waker());
-    let before = out.queue.len();
+    let mut freed = 0;
     let result = (|| {
         while !out.queue.is_empty() {
             match out.sink.as_mut().poll_ready(&mut cx) {
@@ -386,17 +419,16 @@ fn drain(out: &mut Outbox, cx: &Context<'_>) -> Poll<std::io::Result<()>> {
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => return Poll::Pending,
             }
-            let line = out.queue.pop_front().expect("not empty");
+            let (line, permitted) = out.queue.pop_front().expect("not empty");
+            freed += usize::from(permitted);
             if let Err(e) = out.sink.as_mut().start_send(line) {
                 return Poll::Ready(Err(e));
             }
         }
         out.sink.as_mut().poll_flush(&mut cx)
     })();
-    if out.queue.len() < before {
-        for w in out.room.drain(..) {
-            w.wake();
-        }
+    if freed > 0 {
+        permits.add_permits(freed);
     }
     result
 }
@@ -413,7 +445,7 @@ async fn writer_task(conn: Weak<Conn>, write: Arc<Notify>) {
                     return Poll::Ready(None);
                 };
                 let mut out = conn.lock_outbox();
-                drain(&mut out, cx).map(|r| Some(r.err().map(|e| (conn.clone(), e))))
+                drain(&mut out, &conn.permits, cx).map(|r| Some(r.err().map(|e| (conn.clone(), e))))
             });
             tokio::select! {
                 done = drained => break done,
@@ -423,10 +455,7 @@ async fn writer_task(conn: Weak<Conn>, write: Arc<Notify>) {
         match failed {
             None => return,
             Some(Some((conn, e))) => {
-                conn.close(Error::disconnected(format!(
-                    "{}: write failed: {e}",
-                    conn.name
-                )));
+                conn.write_failed(e);
                 return;
             }
             Some(None) => {}
@@ -438,7 +467,7 @@ async fn reader_task(
     conn: Weak<Conn>,
     mut stream: crate::transport::LineStream,
     describe_close: Option<crate::transport::Describe>,
-    deadline: Arc<Notify>,
+    wake: Arc<Notify>,
     mut stop: tokio::sync::oneshot::Receiver<()>,
     name: String,
 ) {
@@ -463,10 +492,13 @@ async fn reader_task(
             _ = &mut sleep, if armed => {
                 armed = false;
             }
-            _ = deadline.notified() => {}
+            _ = wake.notified() => {}
+        }
+        let Some(conn) = conn.upgrade() else { return };
+        if let Some(why) = conn.write_failed.get() {
+            break why.clone();
         }
         // Setup deadlines: fail what passed, arm the timer for the next one.
-        let Some(conn) = conn.upgrade() else { return };
         let limit = conn.config.setup_timeout;
         if limit.is_some() {
             let next = conn.with_router(|r| r.sweep(Instant::now(), limit));

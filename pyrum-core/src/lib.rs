@@ -48,7 +48,7 @@ pub mod transport;
 pub mod typed;
 pub mod types;
 
-pub use call::{Call, Entries, Output, Values};
+pub use call::{Call, Entries, OpenCall, Output, Values};
 pub use command::Command;
 pub use conn::{Config, WireInfo};
 pub use entry::{Entry, Level, Marker};

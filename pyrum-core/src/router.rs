@@ -63,6 +63,8 @@ mod flag {
     pub const CANCEL_SENT: u8 = 32;
     /// The connection ended before Rumor freed the call.
     pub const CUT: u8 = 64;
+    /// [`Call::detach`](crate::Call::detach): runs on without handles, on purpose.
+    pub const DETACHED: u8 = 128;
 }
 
 /// One call as the router sees it. Kept small: 100k of them may be in flight.
@@ -189,6 +191,12 @@ pub(crate) struct Router {
     wake: Vec<Waker>,
 }
 
+/// A life-cycle event of call `n`, at debug level on target `pyrum::call`.
+fn trace_call(prefix: &str, n: u64, shown: &str, what: &str) {
+    // (A variable named `display` would name tracing's own function inside the macro.)
+    tracing::debug!(target: "pyrum::call", call_id = %format_args!("{prefix}{n}"), call = shown, "{what}");
+}
+
 fn wake_all(list: &mut Vec<Waker>, into: &mut Vec<Waker>) {
     into.append(list);
 }
@@ -304,6 +312,20 @@ impl Router {
             .unwrap_or_else(|| self.call_id(n))
     }
 
+    /// A new handle of call `id`, if it is ours and not finished: its number and actor.
+    pub(crate) fn adopt_open(&mut self, id: &str) -> Option<(u64, String)> {
+        let n = self.our_number(id)?;
+        let rec = self.calls.get_mut(&n).filter(|r| !r.has(flag::FINISHED))?;
+        rec.handles += 1;
+        let actor = rec
+            .display
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        Some((n, actor))
+    }
+
     pub(crate) fn add_handle(&mut self, n: u64) {
         if let Some(rec) = self.calls.get_mut(&n) {
             rec.handles += 1;
@@ -330,6 +352,31 @@ impl Router {
         if rec.has(flag::CANCEL_ON_DROP) {
             self.request_cancel(n);
         }
+    }
+
+    /// The call runs on when its last handle goes (no cancel on drop), and is marked detached.
+    pub(crate) fn detach(&mut self, n: u64) {
+        if let Some(rec) = self.calls.get_mut(&n) {
+            rec.flags = (rec.flags & !flag::CANCEL_ON_DROP) | flag::DETACHED;
+        }
+    }
+
+    /// Every call not finished, in the order they were made.
+    pub(crate) fn open_calls(&self) -> Vec<crate::call::OpenCall> {
+        let mut open: Vec<_> = self
+            .calls
+            .iter()
+            .filter(|(_, r)| !r.has(flag::FINISHED))
+            .map(|(n, r)| crate::call::OpenCall {
+                n: *n,
+                id: self.call_id(*n),
+                call: r.display.to_string(),
+                detached: r.has(flag::DETACHED),
+                cancelling: r.has(flag::CANCEL_WANTED),
+            })
+            .collect();
+        open.sort_by_key(|c| c.n);
+        open
     }
 
     pub(crate) fn is_finished(&self, n: u64) -> bool {
@@ -389,6 +436,12 @@ impl Router {
         if rec.has(flag::FINISHED) || rec.has(flag::CANCEL_SENT) {
             return;
         }
+        let held = if rec.has(flag::REGISTERED) {
+            "cancel sent"
+        } else {
+            "cancel held until Rumor registers the call"
+        };
+        trace_call(&self.prefix, n, &rec.display, held);
         rec.flags |= flag::CANCEL_WANTED;
         rec.cancel_error = None;
         if rec.has(flag::REGISTERED) {
@@ -597,9 +650,10 @@ impl Router {
 
     // ---- statements -------------------------------------------------------------------------
 
-    /// Registers a statement and returns its number and line:
-    /// `'echo' 'pyrum-stmt:<nonce>:<n>:'"$(words; 'printf' '\n%s' "$?")"`.
-    pub(crate) fn open_statement(&mut self, words: Vec<String>) -> Result<(u64, String)> {
+    /// Registers a statement, queues its line
+    /// `'echo' 'pyrum-stmt:<nonce>:<n>:'"$(words; 'printf' '\n%s' "$?")"` and returns its
+    /// number. Statements leave in the order they are numbered.
+    pub(crate) fn open_statement(&mut self, words: Vec<String>) -> Result<u64> {
         if let Some(e) = &self.closed {
             return Err(e.clone());
         }
@@ -621,7 +675,8 @@ impl Router {
             entries: Vec::new(),
             abandoned: false,
         });
-        Ok((n, line))
+        self.out.push(line);
+        Ok(n)
     }
 
     pub(crate) fn poll_statement(
@@ -740,6 +795,7 @@ impl Router {
                 }
             }
             Some(Marker::Success) => {
+                trace_call(&self.prefix, n, &rec.display, "setup succeeded");
                 if rec.failure.is_none() && !rec.has(flag::SETUP_OK) {
                     rec.flags |= flag::SETUP_OK;
                     rec.setup_end = rec.seq();
@@ -750,6 +806,12 @@ impl Router {
                 wake_all(&mut rec.wake_markers, &mut self.wake);
             }
             Some(Marker::Error(ref message)) => {
+                trace_call(
+                    &self.prefix,
+                    n,
+                    &rec.display,
+                    &format!("setup failed: {message}"),
+                );
                 if rec.failure.is_none() && !rec.has(flag::SETUP_OK) {
                     rec.setup_end = rec.seq();
                     rec.failure = Some(Box::new(Error::Command {
@@ -769,6 +831,7 @@ impl Router {
                 }
             }
             Some(Marker::Freed) => {
+                trace_call(&self.prefix, n, &rec.display, "freed");
                 self.finish(n, None);
                 return;
             }
@@ -862,6 +925,12 @@ impl Router {
             return;
         };
         let ran = inflight.ran;
+        trace_call(
+            &self.prefix,
+            n,
+            &display,
+            &format!("step {seq} ended with status {status}"),
+        );
         let result = match (status, inflight.failure) {
             (0, _) => Ok(ran),
             // `step failed: X` where X is not the wait's own timeout: the step ran (and logged
@@ -1027,6 +1096,7 @@ impl Router {
             if rec.has(flag::SETUP_OK) || rec.has(flag::FINISHED) || rec.failure.is_some() {
                 continue;
             }
+            trace_call(&self.prefix, n, &rec.display, "setup timed out");
             rec.failure = Some(Box::new(Error::Timeout {
                 what: format!("setup of `{}`", rec.display),
                 after: limit.unwrap_or_default(),
@@ -1096,3 +1166,7 @@ fn statement_owns(words: &[String], e: &Entry) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+#[path = "router_tests.rs"]
+mod tests;

@@ -12,7 +12,7 @@ use tokio::sync::broadcast;
 
 use crate::call::Call;
 use crate::command::Command;
-use crate::conn::{new_prefix, Config, Conn, WireInfo};
+use crate::conn::{new_prefix, Config, Conn, Room, WireInfo};
 use crate::entry::{Entry, Level};
 use crate::error::{Error, Result};
 use crate::quote::{check_word, push_quoted};
@@ -216,8 +216,8 @@ impl Rumor {
     /// Cancel safe: the line is queued at once, or not at all.
     pub async fn send_raw_line(&self, line: &str) -> Result<()> {
         check_word("raw line", line)?;
-        poll_fn(|cx| self.conn.poll_room(cx)).await?;
-        self.conn.push_lines([line.to_string()], None);
+        self.conn.room().await?;
+        self.conn.push_line(line.to_string(), false, None);
         Ok(())
     }
 
@@ -256,6 +256,20 @@ impl Rumor {
     /// How many calls are open in Rumor, as far as this client knows (sent and not freed).
     pub fn pending_calls(&self) -> usize {
         self.conn.pending()
+    }
+
+    /// The calls this client made that Rumor has not freed yet, oldest first: what
+    /// [`pending_calls`](Self::pending_calls) counts.
+    pub fn open_calls(&self) -> Vec<crate::OpenCall> {
+        self.conn.with_router(|r| r.open_calls())
+    }
+
+    /// A new handle of a call this client made that Rumor has not freed yet (an id from
+    /// [`open_calls`](Self::open_calls)): to wait for it or cancel it after its other handles
+    /// are gone. `None` for another id.
+    pub fn open_call(&self, id: &str) -> Option<Call> {
+        let (n, actor) = self.conn.with_router(|r| r.adopt_open(id))?;
+        Some(Call::adopt(self.conn.clone(), n, actor.into()))
     }
 
     /// The settings this connection runs with.
@@ -519,12 +533,17 @@ impl Actor {
                 ),
             });
         }
-        poll_fn(|cx| self.poll_room(cx)).await?;
-        poll_fn(|cx| Poll::Ready(self.open(&command, cx))).await
+        let mut room = Room::default();
+        poll_fn(|cx| match self.poll_room(&mut room, cx) {
+            Poll::Ready(Ok(())) => Poll::Ready(self.open(&command, cx)),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
+        })
+        .await
     }
 
-    pub(crate) fn poll_room(&self, cx: &Context<'_>) -> Poll<Result<()>> {
-        self.rumor.conn.poll_room(cx)
+    pub(crate) fn poll_room(&self, room: &mut Room, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        self.rumor.conn.poll_room(room, cx)
     }
 
     /// Registers and queues the call: `'_id' 'actor:' 'lvl_trace' words... &`.

@@ -42,6 +42,7 @@ use std::time::Duration;
 
 use crate::call::{Call, Entries, Output, Values};
 use crate::command::Command;
+use crate::conn::Room;
 use crate::error::Result;
 use crate::rumor::Actor;
 use crate::types::FromField;
@@ -259,7 +260,7 @@ impl<C> From<TypedCall<C>> for Call {
 
 enum State<C> {
     Start(C),
-    Ready(Actor, Command),
+    Ready(Actor, Command, Room),
     Sent(Call),
     Done,
 }
@@ -273,13 +274,13 @@ fn poll_send<C: CommandSpec>(state: &mut State<C>, cx: &mut Context<'_>) -> Poll
                 if let Err(e) = command.check() {
                     return Poll::Ready(Err(e));
                 }
-                *state = State::Ready(actor, command);
+                *state = State::Ready(actor, command, Room::default());
             }
-            State::Ready(actor, command) => {
-                if let Poll::Ready(r) = actor.poll_room(cx) {
+            State::Ready(actor, command, mut room) => {
+                if let Poll::Ready(r) = actor.poll_room(&mut room, cx) {
                     return Poll::Ready(r.and_then(|()| actor.open(&command, cx)));
                 }
-                *state = State::Ready(actor, command);
+                *state = State::Ready(actor, command, room);
                 return Poll::Pending;
             }
             State::Sent(call) => return Poll::Ready(Ok(call)),

@@ -102,23 +102,22 @@ fn invalid(what: &'static str, value: &str, reason: &'static str) -> Error {
 }
 
 macro_rules! text_type {
-    ($(#[$doc:meta])* $name:ident, $what:literal, $check:expr, $reason:literal) => {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $check:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(String);
 
         impl $name {
-            /// Checks the text's shape and wraps it.
+            /// Checks the text and wraps it; [`Error::InvalidInput`] says what is wrong with it.
             pub fn new(text: impl Into<String>) -> Result<Self> {
                 let text = text.into();
-                let check: fn(&str) -> bool = $check;
-                if check(&text) {
-                    Ok($name(text))
-                } else {
-                    Err(invalid($what, &text, $reason))
+                let check: fn(&str) -> Result<(), String> = $check;
+                match check(&text) {
+                    Ok(()) => Ok($name(text)),
+                    Err(reason) => Err(invalid_because($what, &text, reason)),
                 }
             }
-            /// The text as Rumor prints it.
+            /// The text as Rumor prints it (and takes it back).
             pub fn as_str(&self) -> &str {
                 &self.0
             }
@@ -132,6 +131,23 @@ macro_rules! text_type {
             type Err = Error;
             fn from_str(s: &str) -> Result<Self> {
                 Self::new(s)
+            }
+        }
+        impl TryFrom<&str> for $name {
+            type Error = Error;
+            fn try_from(s: &str) -> Result<Self> {
+                Self::new(s)
+            }
+        }
+        impl TryFrom<String> for $name {
+            type Error = Error;
+            fn try_from(s: String) -> Result<Self> {
+                Self::new(s)
+            }
+        }
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
             }
         }
         impl ToArg for $name {
@@ -153,48 +169,182 @@ macro_rules! text_type {
     };
 }
 
+fn invalid_because(what: &'static str, value: &str, reason: String) -> Error {
+    Error::InvalidInput {
+        what,
+        value: crate::quote::shorten(value),
+        reason,
+    }
+}
+
+/// No whitespace: Rumor would read the word as several.
+fn one_word(s: &str) -> Result<(), String> {
+    if s.contains(char::is_whitespace) {
+        Err("it contains whitespace".into())
+    } else {
+        Ok(())
+    }
+}
+
+/// `Ok` when `f` holds, else the fixed reason.
+fn shape(ok: bool, reason: &str) -> Result<(), String> {
+    if ok {
+        Ok(())
+    } else {
+        Err(reason.into())
+    }
+}
+
+fn check_peer_id(s: &str) -> Result<(), String> {
+    #[cfg(feature = "ecosystem-ids")]
+    {
+        s.parse::<libp2p_identity::PeerId>().map(drop).map_err(|e| {
+            format!("not a libp2p peer id ({e}); expected base58 text such as 16Uiu2HAm...")
+        })
+    }
+    #[cfg(not(feature = "ecosystem-ids"))]
+    {
+        shape(
+            !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric()),
+            "a peer id is base58 text such as 16Uiu2HAm...",
+        )
+    }
+}
+
+fn check_multiaddr(s: &str) -> Result<(), String> {
+    #[cfg(feature = "ecosystem-ids")]
+    {
+        one_word(s)?;
+        s.parse::<multiaddr::Multiaddr>().map(drop).map_err(|e| {
+            format!("not a multiaddr ({e}); expected e.g. /ip4/127.0.0.1/tcp/9000/p2p/16Uiu2...")
+        })
+    }
+    #[cfg(not(feature = "ecosystem-ids"))]
+    {
+        one_word(s)?;
+        shape(
+            s.starts_with('/'),
+            "a multiaddr starts with '/', e.g. /ip4/127.0.0.1/tcp/9000",
+        )
+    }
+}
+
+fn check_enr(s: &str) -> Result<(), String> {
+    one_word(s)?;
+    shape(s.starts_with("enr:"), "an ENR starts with 'enr:'")?;
+    #[cfg(feature = "ecosystem-ids")]
+    {
+        s.parse::<ecosystem::EnrRecord>()
+            .map(drop)
+            .map_err(|e| format!("not a valid signed node record: {e}"))?;
+    }
+    Ok(())
+}
+
+fn check_enode(s: &str) -> Result<(), String> {
+    one_word(s)?;
+    shape(s.starts_with("enode://"), "an enode starts with 'enode://'")
+}
+
+fn check_enr_or_enode(s: &str) -> Result<(), String> {
+    if s.starts_with("enode://") {
+        check_enode(s)
+    } else if s.starts_with("enr:") {
+        check_enr(s)
+    } else {
+        Err("expected 'enr:...' or 'enode://...'".into())
+    }
+}
+
+fn check_flex_addr(s: &str) -> Result<(), String> {
+    if s.starts_with('/') {
+        check_multiaddr(s)
+    } else if s.starts_with("enr:") || s.starts_with("enode://") {
+        check_enr_or_enode(s)
+    } else {
+        Err("expected an ENR, an enode URL or a multiaddr".into())
+    }
+}
+
+fn check_node_id_flex(s: &str) -> Result<(), String> {
+    if s.starts_with("enr:") || s.starts_with("enode://") {
+        return check_enr_or_enode(s);
+    }
+    // Rumor's ParseNodeIDOrEnrOrEnode reads bare hex only: `0x...` would be rejected there.
+    let bare = s.strip_prefix("0x").is_none();
+    match decode_hex(s) {
+        Some(bytes) if bytes.len() == 32 && bare => Ok(()),
+        Some(bytes) if bytes.len() == 32 => {
+            Err("Rumor takes a node id as bare hex: drop the 0x (NodeId does it for you)".into())
+        }
+        Some(bytes) => Err(format!(
+            "a node id is 32 bytes of hex, this is {} bytes",
+            bytes.len()
+        )),
+        None => Err("expected a hex node id (64 digits), an ENR or an enode URL".into()),
+    }
+}
+
 text_type!(
     /// A libp2p peer id, such as `16Uiu2HAm...`.
-    PeerId, "peer id",
-    |s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric()),
-    "a peer id is base58 text such as 16Uiu2HAm..."
+    ///
+    /// With feature `ecosystem-ids` (default) [`PeerId::new`] parses it with
+    /// [`libp2p-identity`](https://docs.rs/libp2p-identity), and it converts to and from
+    /// `libp2p_identity::PeerId` ([`ecosystem`]).
+    ///
+    /// ```
+    /// use pyrum_core::types::PeerId;
+    /// assert!(PeerId::new("16Uiu2HAkuta54X4uaYDaGcG7UgyLcdKZKY6Vxp43fiF57BXoJ1GY").is_ok());
+    /// assert!(PeerId::new("not-a-peer").is_err());
+    /// ```
+    PeerId, "peer id", check_peer_id
 );
 text_type!(
     /// A libp2p multiaddress, such as `/ip4/127.0.0.1/tcp/9000/p2p/16Uiu2...`.
-    Multiaddr, "multiaddr",
-    |s| s.starts_with('/') && !s.contains(char::is_whitespace),
-    "a multiaddr starts with '/' and has no spaces, e.g. /ip4/127.0.0.1/tcp/9000"
+    ///
+    /// With feature `ecosystem-ids` (default) [`Multiaddr::new`] parses it with
+    /// [`multiaddr`](https://docs.rs/multiaddr), so a bad address is an error before anything is
+    /// sent, and it converts to and from `multiaddr::Multiaddr` ([`ecosystem`]).
+    ///
+    /// ```
+    /// use pyrum_core::types::Multiaddr;
+    /// assert!(Multiaddr::new("/ip4/127.0.0.1/tcp/9000").is_ok());
+    /// # #[cfg(feature = "ecosystem-ids")]
+    /// assert!(Multiaddr::new("/ip4/999.1.1.1/tcp/x").is_err());
+    /// ```
+    Multiaddr, "multiaddr", check_multiaddr
 );
 text_type!(
     /// An Ethereum node record, `enr:...`.
-    Enr, "ENR",
-    |s| s.starts_with("enr:") && !s.contains(char::is_whitespace),
-    "an ENR starts with 'enr:'"
+    ///
+    /// With feature `ecosystem-ids` (default) [`Enr::new`] decodes it and checks its signature
+    /// with [`enr`](https://docs.rs/enr), and it converts to and from
+    /// [`ecosystem::EnrRecord`].
+    Enr, "ENR", check_enr
 );
 text_type!(
     /// An `enode://...` URL.
-    Enode, "enode",
-    |s| s.starts_with("enode://") && !s.contains(char::is_whitespace),
-    "an enode starts with 'enode://'"
+    Enode, "enode", check_enode
 );
 text_type!(
     /// An ENR or an enode URL.
-    EnrOrEnode, "ENR or enode",
-    |s| (s.starts_with("enr:") || s.starts_with("enode://")) && !s.contains(char::is_whitespace),
-    "expected 'enr:...' or 'enode://...'"
+    EnrOrEnode, "ENR or enode", check_enr_or_enode
 );
 text_type!(
     /// An ENR, an enode URL or a multiaddr: where Rumor accepts any address form.
-    FlexAddr, "address",
-    |s| (s.starts_with("enr:") || s.starts_with("enode://") || s.starts_with('/'))
-        && !s.contains(char::is_whitespace),
-    "expected an ENR, an enode URL or a multiaddr"
+    FlexAddr, "address", check_flex_addr
 );
 text_type!(
-    /// A discv5 node id (hex), or an ENR/enode to take it from.
-    NodeIdFlex, "node id",
-    |s| !s.is_empty() && !s.contains(char::is_whitespace),
-    "expected a hex node id, an ENR or an enode URL"
+    /// A discv5 node id (bare hex, as Rumor takes it), or an ENR/enode to take it from.
+    ///
+    /// ```
+    /// use pyrum_core::types::{NodeId, NodeIdFlex};
+    /// let id = NodeId([0xab; 32]);
+    /// let flex: NodeIdFlex = id.into();                  // what `dv5 lookup` takes
+    /// assert_eq!(flex.as_str(), "ab".repeat(32));        // bare hex: Rumor rejects 0x here
+    /// assert!(NodeIdFlex::new(format!("0x{}", "ab".repeat(32))).is_err());
+    /// ```
+    NodeIdFlex, "node id", check_node_id_flex
 );
 
 impl From<Multiaddr> for FlexAddr {
@@ -228,8 +378,189 @@ impl From<Enr> for NodeIdFlex {
     }
 }
 impl From<NodeId> for NodeIdFlex {
+    /// Bare hex, the only node id form Rumor's `ParseNodeIDOrEnrOrEnode` reads.
     fn from(v: NodeId) -> Self {
-        NodeIdFlex(v.to_string())
+        NodeIdFlex(encode_hex(&v.0))
+    }
+}
+
+impl Multiaddr {
+    /// The peer id of the address' last `/p2p/<id>` (or `/ipfs/<id>`) part, if it has one.
+    ///
+    /// ```
+    /// use pyrum_core::types::Multiaddr;
+    /// let addr = Multiaddr::new("/ip4/127.0.0.1/tcp/9000/p2p/16Uiu2HAkuta54X4uaYDaGcG7UgyLcdKZKY6Vxp43fiF57BXoJ1GY")?;
+    /// assert_eq!(addr.peer_id().unwrap().as_str(), "16Uiu2HAkuta54X4uaYDaGcG7UgyLcdKZKY6Vxp43fiF57BXoJ1GY");
+    /// assert!(Multiaddr::new("/ip4/127.0.0.1/tcp/9000")?.peer_id().is_none());
+    /// # Ok::<(), pyrum_core::Error>(())
+    /// ```
+    pub fn peer_id(&self) -> Option<PeerId> {
+        let parts: Vec<&str> = self.0.split('/').collect();
+        parts
+            .windows(2)
+            .rev()
+            .find(|w| w[0] == "p2p" || w[0] == "ipfs")
+            .map(|w| PeerId(w[1].to_string()))
+    }
+}
+
+/// The ecosystem's types behind [`PeerId`], [`Multiaddr`], [`Enr`] and [`NodeId`], and their
+/// crates, re-exported so that versions match (feature `ecosystem-ids`, on by default).
+///
+/// pyrum's types keep the text Rumor printed (so a value goes back exactly as it came); these
+/// conversions give the parsed value, and take one to send.
+///
+/// ```
+/// use pyrum_core::types::ecosystem::{libp2p_identity, multiaddr};
+/// use pyrum_core::types::{Multiaddr, PeerId};
+///
+/// let addr: multiaddr::Multiaddr = "/ip4/127.0.0.1/tcp/9000".parse().unwrap();
+/// let ours = Multiaddr::from(addr.clone());                 // to pass to a command
+/// assert_eq!(ours.to_multiaddr()?, addr);                     // and back
+///
+/// let peer = PeerId::new("16Uiu2HAkuta54X4uaYDaGcG7UgyLcdKZKY6Vxp43fiF57BXoJ1GY")?;
+/// let theirs: libp2p_identity::PeerId = peer.to_libp2p()?;
+/// assert_eq!(PeerId::from(theirs), peer);
+/// # Ok::<(), pyrum_core::Error>(())
+/// ```
+#[cfg(feature = "ecosystem-ids")]
+pub mod ecosystem {
+    use super::{Enr, Multiaddr, NodeId, PeerId};
+    use crate::error::{Error, Result};
+
+    pub use ::enr;
+    pub use ::libp2p_identity;
+    pub use ::multiaddr;
+
+    /// A decoded ENR whose signature was checked: the secp256k1 (`v4`) identity scheme that
+    /// eth2 nodes and Rumor use.
+    pub type EnrRecord = enr::Enr<enr::k256::ecdsa::SigningKey>;
+
+    fn unreadable(what: &'static str, value: &str, reason: String) -> Error {
+        Error::InvalidInput {
+            what,
+            value: crate::quote::shorten(value),
+            reason,
+        }
+    }
+
+    impl From<libp2p_identity::PeerId> for PeerId {
+        fn from(id: libp2p_identity::PeerId) -> PeerId {
+            PeerId(id.to_base58())
+        }
+    }
+
+    impl From<&libp2p_identity::PeerId> for PeerId {
+        fn from(id: &libp2p_identity::PeerId) -> PeerId {
+            PeerId(id.to_base58())
+        }
+    }
+
+    impl TryFrom<&PeerId> for libp2p_identity::PeerId {
+        type Error = Error;
+        fn try_from(id: &PeerId) -> Result<libp2p_identity::PeerId> {
+            id.to_libp2p()
+        }
+    }
+
+    impl PeerId {
+        /// The parsed peer id.
+        ///
+        /// # Errors
+        ///
+        /// [`Error::InvalidInput`] when the text (e.g. a result field of a newer Rumor) is not a
+        /// base58 peer id.
+        pub fn to_libp2p(&self) -> Result<libp2p_identity::PeerId> {
+            self.0
+                .parse()
+                .map_err(|e| unreadable("peer id", &self.0, format!("not a libp2p peer id: {e}")))
+        }
+    }
+
+    impl From<multiaddr::Multiaddr> for Multiaddr {
+        fn from(addr: multiaddr::Multiaddr) -> Multiaddr {
+            Multiaddr(addr.to_string())
+        }
+    }
+
+    impl From<&multiaddr::Multiaddr> for Multiaddr {
+        fn from(addr: &multiaddr::Multiaddr) -> Multiaddr {
+            Multiaddr(addr.to_string())
+        }
+    }
+
+    impl TryFrom<&Multiaddr> for multiaddr::Multiaddr {
+        type Error = Error;
+        fn try_from(addr: &Multiaddr) -> Result<multiaddr::Multiaddr> {
+            addr.to_multiaddr()
+        }
+    }
+
+    impl Multiaddr {
+        /// The parsed address.
+        ///
+        /// # Errors
+        ///
+        /// [`Error::InvalidInput`] when the text names a protocol the `multiaddr` crate does not
+        /// know.
+        pub fn to_multiaddr(&self) -> Result<multiaddr::Multiaddr> {
+            self.0
+                .parse()
+                .map_err(|e| unreadable("multiaddr", &self.0, format!("not a multiaddr: {e}")))
+        }
+    }
+
+    impl From<&EnrRecord> for Enr {
+        fn from(record: &EnrRecord) -> Enr {
+            Enr(record.to_base64())
+        }
+    }
+
+    impl From<EnrRecord> for Enr {
+        fn from(record: EnrRecord) -> Enr {
+            Enr(record.to_base64())
+        }
+    }
+
+    impl TryFrom<&Enr> for EnrRecord {
+        type Error = Error;
+        fn try_from(enr: &Enr) -> Result<EnrRecord> {
+            enr.to_record()
+        }
+    }
+
+    impl Enr {
+        /// The decoded record, its signature checked.
+        ///
+        /// # Errors
+        ///
+        /// [`Error::InvalidInput`] when the text is not a valid signed `v4` record.
+        pub fn to_record(&self) -> Result<EnrRecord> {
+            self.0
+                .parse()
+                .map_err(|e| unreadable("ENR", &self.0, format!("not a valid node record: {e}")))
+        }
+
+        /// The record's discv5 node id (keccak256 of its public key).
+        ///
+        /// # Errors
+        ///
+        /// As [`Enr::to_record`].
+        pub fn node_id(&self) -> Result<NodeId> {
+            Ok(NodeId::from(self.to_record()?.node_id()))
+        }
+    }
+
+    impl From<enr::NodeId> for NodeId {
+        fn from(id: enr::NodeId) -> NodeId {
+            NodeId(id.raw())
+        }
+    }
+
+    impl From<NodeId> for enr::NodeId {
+        fn from(id: NodeId) -> enr::NodeId {
+            enr::NodeId::new(&id.0)
+        }
     }
 }
 
@@ -307,15 +638,15 @@ impl<'de> Deserialize<'de> for HexBytes {
 }
 
 macro_rules! fixed_bytes {
-    ($(#[$doc:meta])* $name:ident, $n:literal, $what:literal) => {
+    ($(#[$doc:meta])* $name:ident, $n:literal, $what:literal, $prefix:literal) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
         pub struct $name(pub [u8; $n]);
 
         impl fmt::Display for $name {
-            /// `0x`-prefixed lowercase hex.
+            /// Lowercase hex, with the prefix Rumor writes and reads for this type.
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "0x{}", encode_hex(&self.0))
+                write!(f, "{}{}", $prefix, encode_hex(&self.0))
             }
         }
         impl FromStr for $name {
@@ -355,27 +686,37 @@ macro_rules! fixed_bytes {
 
 fixed_bytes!(
     /// A 32-byte root (block, state or finalized root).
-    Root, 32, "root"
+    Root, 32, "root", "0x"
 );
 fixed_bytes!(
     /// A 4-byte fork digest.
-    ForkDigest, 4, "fork digest"
+    ForkDigest, 4, "fork digest", "0x"
 );
 fixed_bytes!(
     /// A 4-byte fork version.
-    Version, 4, "fork version"
+    Version, 4, "fork version", "0x"
 );
 fixed_bytes!(
     /// The 64-bit attestation subnet bitfield of an ENR or metadata.
-    Attnets, 8, "attnets bitfield"
+    Attnets, 8, "attnets bitfield", "0x"
 );
 fixed_bytes!(
-    /// A discv5 node id.
-    NodeId, 32, "node id"
+    /// A discv5 node id (32 bytes), written as bare hex: that is how Rumor prints it (`enr view`,
+    /// `peer info`) and the only form `dv5 lookup` and other node id arguments take
+    /// (Rumor's `ParseNodeID*` read no `0x`). Parsing accepts both.
+    ///
+    /// ```
+    /// use pyrum_core::types::{NodeId, ToArg};
+    /// let id: NodeId = format!("0x{}", "01".repeat(32)).parse()?;
+    /// assert_eq!(id.to_arg(), "01".repeat(32));
+    /// assert_eq!(id.to_string(), "01".repeat(32));
+    /// # Ok::<(), pyrum_core::Error>(())
+    /// ```
+    NodeId, 32, "node id", ""
 );
 fixed_bytes!(
     /// A secp256k1 private key.
-    PrivKey, 32, "private key"
+    PrivKey, 32, "private key", "0x"
 );
 
 #[cfg(test)]
@@ -412,14 +753,103 @@ mod tests {
         assert_eq!(d.0, [1, 2, 3, 4]);
     }
 
+    const PEER: &str = "16Uiu2HAkuta54X4uaYDaGcG7UgyLcdKZKY6Vxp43fiF57BXoJ1GY";
+    /// A record Rumor v0.3.6 made (`enr make --ip=127.0.0.1 --tcp=9000 --udp=9000 --priv=4a0e...`),
+    /// and the node id and peer id `enr view` printed for it.
+    const ENR: &str = "enr:-Iu4QBcqiybl3ZvjSaUTDvfR28ukmmFgzoB1mVEZbR_virpJRjeIf5jDluIwxKAweMAxcl4B1mEfLuPbyZjRmOymGfECgmlkgnY0gmlwhH8AAAGJc2VjcDI1NmsxoQLsduCOEBMe8F5I6u4ReYvg0eWYgTiFv_PzTWdl2zx_wIN0Y3CCIyiDdWRwgiMo";
+    const ENR_NODE_ID: &str = "70907cf87b2a54184b4901cf4e9a251ebc4bd491bc07beb987ab9df7b90aa15a";
+
     #[test]
     fn text_types_check_shape() {
-        assert!(PeerId::new("16Uiu2HAm9jTVTnbEp1").is_ok());
+        assert!(PeerId::new(PEER).is_ok());
         assert!(PeerId::new("a b").is_err());
         assert!(Multiaddr::new("/ip4/1.2.3.4/tcp/1").is_ok());
         assert!(Multiaddr::new("garbage").is_err());
         let flex: FlexAddr = Multiaddr::new("/ip4/1.2.3.4/tcp/1").unwrap().into();
         assert_eq!(flex.as_str(), "/ip4/1.2.3.4/tcp/1");
+        assert!(Enr::new("enr:x y").is_err());
+        assert!(Enode::new("enode://abc@127.0.0.1:30303").is_ok());
+        assert!(FlexAddr::new("http://x").is_err());
+    }
+
+    #[test]
+    fn node_ids_go_back_as_bare_hex() {
+        let hex = "ab".repeat(32);
+        let id: NodeId = format!("0x{hex}").parse().unwrap();
+        assert_eq!(id.to_arg(), hex);
+        assert_eq!(id.to_string(), hex);
+        assert_eq!(hex.parse::<NodeId>().unwrap(), id);
+        let flex: NodeIdFlex = id.into();
+        assert_eq!(flex.as_str(), hex);
+        assert!(NodeIdFlex::new(hex.clone()).is_ok());
+        let err = NodeIdFlex::new(format!("0x{hex}")).unwrap_err().to_string();
+        assert!(err.contains("drop the 0x"), "{err}");
+        assert!(NodeIdFlex::new("abcd").is_err());
+        assert!(NodeIdFlex::new("xyz").is_err());
+        // Other fixed-size values keep their 0x.
+        assert!(Root([1; 32]).to_arg().starts_with("0x"));
+    }
+
+    #[cfg(feature = "ecosystem-ids")]
+    #[test]
+    fn ecosystem_parsers_reject_bad_values_before_sending() {
+        let err = Multiaddr::new("/ip4/999.1.1.1/tcp/x").unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                Error::InvalidInput {
+                    what: "multiaddr",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(Multiaddr::new("/ip4/127.0.0.1/tcp/x").is_err());
+        assert!(Multiaddr::new("/ip4/127.0.0.1/tcp/9000/p2p/nope").is_err());
+        assert!(Multiaddr::new(format!("/ip4/127.0.0.1/tcp/9000/p2p/{PEER}")).is_ok());
+        assert!(
+            PeerId::new("16Uiu2HAm9jTVTnbEp1").is_err(),
+            "base58, but no multihash"
+        );
+        assert!(PeerId::new("0OIl").is_err(), "not base58");
+        assert!(Enr::new(ENR).is_ok());
+        // One character changed: the signature no longer holds (or the RLP breaks).
+        let bad = ENR
+            .replace("BcqiybL", "BcqiybM")
+            .replace("Bcqiyb", "Bcqiyc");
+        assert!(Enr::new(bad).is_err());
+        assert!(Enr::new("enr:-Iu4Q").is_err());
+        assert!(EnrOrEnode::new(ENR).is_ok());
+        assert!(FlexAddr::new("/ip4/1.2.3.999/tcp/1").is_err());
+    }
+
+    #[cfg(feature = "ecosystem-ids")]
+    #[test]
+    fn ecosystem_conversions_both_ways() {
+        use super::ecosystem::{enr, libp2p_identity, multiaddr, EnrRecord};
+        let peer = PeerId::new(PEER).unwrap();
+        let p2p: libp2p_identity::PeerId = (&peer).try_into().unwrap();
+        assert_eq!(PeerId::from(p2p), peer);
+
+        let text = format!("/ip4/127.0.0.1/tcp/9000/p2p/{PEER}");
+        let addr = Multiaddr::new(text.clone()).unwrap();
+        let parsed: multiaddr::Multiaddr = (&addr).try_into().unwrap();
+        assert_eq!(Multiaddr::from(&parsed).as_str(), text);
+        assert_eq!(addr.peer_id(), Some(peer));
+
+        let enr_text = Enr::new(ENR).unwrap();
+        let record: EnrRecord = (&enr_text).try_into().unwrap();
+        assert_eq!(Enr::from(&record), enr_text);
+        let id = enr_text.node_id().unwrap();
+        assert_eq!(id.to_string(), ENR_NODE_ID, "the node id Rumor printed");
+        assert_eq!(NodeId::from(enr::NodeId::from(id)), id);
+        assert_eq!(id.0, record.node_id().raw());
+        // Text Rumor printed but the crate cannot read comes back as a clear error.
+        let odd: Multiaddr = serde_json::from_str("\"/x-unknown/1\"").unwrap();
+        assert!(matches!(
+            odd.to_multiaddr(),
+            Err(Error::InvalidInput { .. })
+        ));
     }
 }
 

@@ -818,3 +818,56 @@ async fn a_step_that_ran_and_failed_keeps_its_output_and_message() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn open_calls_list_what_rumor_has_not_freed_and_detached_calls_run_on() {
+    let (rumor, mut fake) = fake();
+    let notify = Command::new(["host", "notify"])
+        .positional("all")
+        .cancel_on_drop(true);
+    let kept = call(&rumor, "alice", notify.clone()).await;
+    let k = fake.call().await;
+    let detached = call(&rumor, "bob", notify.clone()).await;
+    let d = fake.call().await;
+    let dropped = call(&rumor, "bob", notify).await;
+    let x = fake.call().await;
+    for s in [&k, &d, &x] {
+        fake.success(s);
+    }
+    within("setups", dropped.setup()).await.unwrap();
+
+    let open = rumor.open_calls();
+    let ids: Vec<&str> = open.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [k.id.as_str(), d.id.as_str(), x.id.as_str()],
+        "oldest first"
+    );
+    assert_eq!(open[0].call, "alice: host notify -- all");
+    assert_eq!((open[0].actor(), open[1].actor()), ("alice", "bob"));
+    assert!(
+        open.iter().all(|c| !c.detached && !c.cancelling),
+        "{open:?}"
+    );
+
+    // Detached: dropping its last handle sends no cancel. The other one is cancelled on drop.
+    detached.detach();
+    drop(detached);
+    drop(dropped);
+    assert_eq!(
+        fake.control().await,
+        [format!("_{}", x.id), "cancel".into()]
+    );
+    let open = rumor.open_calls();
+    assert_eq!(open.len(), 3, "nothing was freed yet: {open:?}");
+    assert!(open[1].detached && !open[1].cancelling, "{open:?}");
+    assert!(!open[2].detached && open[2].cancelling, "{open:?}");
+
+    fake.freed(&x);
+    fake.freed(&k);
+    within("kept is freed", kept.finished()).await.unwrap();
+    let open = rumor.open_calls();
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0].id, d.id);
+    still_pending("the fake's input", fake.from_client.recv()).await;
+}

@@ -1,6 +1,6 @@
 //! Replaying a transcript: a [`Wire`] that plays Rumor's part of a recorded session.
 //!
-//! A transcript (see [`record`](crate::record) for how to make one, and for its format) holds
+//! A transcript (see [`record`](mod@crate::record) for how to make one, and for its format) holds
 //! every line a program sent and every line Rumor answered. [`Replay`] serves it back to the
 //! same program, without Rumor:
 //!
@@ -12,14 +12,18 @@
 //!   line before them (those before the first `send` at once), in order, as fast as the program
 //!   reads them (the timings `t` are for people; replay does not wait);
 //! - in released lines, every run-specific value the program sent differently this time (its
-//!   call ids first of all, also a temp path or key it generated) is rewritten to this run's
-//!   value, so Rumor's answers reach the calls that are waiting for them;
-//! - the recorded end ends the connection: the program sees
-//!   [`Error::Disconnected`] with the recorded cause; lines sent
-//!   after it are not checked.
+//!   call ids and statement tokens first of all, also a temp path or key it generated) is
+//!   rewritten to this run's value, so Rumor's answers reach the calls that are waiting for them;
+//! - the recorded end ends the connection: the program sees `Error::Disconnected` with the
+//!   recorded cause; lines sent after it are not checked.
+//!
+//! A connection made with `Rumor::spawn` or `connect_*` first runs the statement `echo pyrum`
+//! (the check that the other side is Rumor); a client on a replay is made with
+//! `RumorBuilder::connect`, which does not. So when a transcript starts with that check and
+//! the program's first line is something else, the replay skips the check and its answer.
 //!
 //! On a mismatch the connection ends: every pending call, stream and step gets
-//! [`Error::Disconnected`] whose cause is the mismatch text, e.g.
+//! `Error::Disconnected` whose cause is the mismatch text, e.g.
 //!
 //! ```text
 //! disconnected from Rumor: replay: transcript mismatch: the program's line 2 differs from line 8 of tests/transcripts/two_actors.jsonl
@@ -39,14 +43,18 @@
 //! | # | kind | matches | placeholder |
 //! |---|---|---|---|
 //! | 1 | call ids | `py<8 hex>c<N>n<M>`: the connection's prefix and the call's number (`'_py3f09a1c2c0n7'` becomes `'_<id>'`) | `<id>` |
-//! | 2 | statement tokens | `py<8 hex>c<N>nsync<M>`, the `echo` after a statement | `<sync>` |
-//! | 3 | ENRs | `enr:` and 10 or more base64url characters | `<enr>` |
-//! | 4 | enode keys | `enode://` and 128 hex digits (the `@host:port` after it is kept) | `<enode>` |
-//! | 5 | peer ids | base58 words of 46 to 60 characters starting with `16Uiu2`, `12D3Koo` or `Qm` | `<peer>` |
-//! | 6 | temp paths | a path starting with the system temp directory, `/tmp/` or `/var/folders/`, up to a quote, space, comma, bracket or backslash | `<tmp>` |
-//! | 7 | timestamps | RFC 3339 date-times, `2020-10-20T12:00:00(.123)(Z or +01:00)` | `<time>` |
-//! | 8 | multiaddr ports | the number after `/tcp/` or `/udp/` | `/tcp/<port>` |
-//! | 9 | private keys, node ids | exactly 64 hex digits (32 bytes), with or without `0x`, as a whole word or flag value | `<hex32>` |
+//! | 2 | token nonces | `k` and 16 hex digits after `pyrum-step:` or `pyrum-stmt:`: the connection's secret in the tokens of steps and statements | `<nonce>` |
+//! | 3 | statement numbers | the number after `pyrum-stmt:<nonce>:` | `<stmt>` |
+//! | 4 | ENRs | `enr:` and 10 or more base64url characters | `<enr>` |
+//! | 5 | enode keys | `enode://` and 128 hex digits (the `@host:port` after it is kept) | `<enode>` |
+//! | 6 | peer ids | base58 words of 46 to 60 characters starting with `16Uiu2`, `12D3Koo` or `Qm` | `<peer>` |
+//! | 7 | temp paths | a path starting with the system temp directory, `/tmp/` or `/var/folders/`, up to a quote, space, comma, bracket or backslash | `<tmp>` |
+//! | 8 | timestamps | RFC 3339 date-times, `2020-10-20T12:00:00(.123)(Z or +01:00)` | `<time>` |
+//! | 9 | multiaddr ports | the number after `/tcp/` or `/udp/` | `/tcp/<port>` |
+//! | 10 | private keys, node ids | exactly 64 hex digits (32 bytes), with or without `0x`, as a whole word or flag value | `<hex32>` |
+//!
+//! A step line `{ '_<id>' 'next' '60s'; 'echo' 'pyrum-step:<nonce>:7:0:'"$?"; } &` keeps its
+//! call number (7) and step number (0) literally: they follow from the program's own calls.
 //!
 //! The values behind the placeholders must correspond one to one over the whole replay: once
 //! the recorded `16Uiu2…A` has been sent as `16Uiu2…B`, it must be `16Uiu2…B` everywhere, and
@@ -55,7 +63,7 @@
 //!
 //! Everything else is compared literally: command words, flags and their values (`--tcp=0` and
 //! `--tcp=9000` differ), actor names, payloads (SSZ hex is longer than 32 bytes). A program
-//! that picks its own ports for flags must pick the same ones when replayed. Rule 9 also covers
+//! that picks its own ports for flags must pick the same ones when replayed. Rule 10 also covers
 //! roots and other 32-byte values: one that changes where it first appears is not noticed (one
 //! that changes later is). Values the program took from Rumor's answers need no rule: the
 //! replay serves the recorded answers, so the program sends them as recorded.
@@ -75,7 +83,8 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use pyrum_core::{Command, Replay};
+//! use pyrum_core::Command;
+//! use pyrum_replay::Replay;
 //! let replay = Replay::open("tests/transcripts/my_scenario.jsonl")?;
 //! let rumor = replay.rumor();                    // or Rumor::builder()...connect(replay.wire())
 //! let alice = rumor.actor("alice")?;
@@ -85,11 +94,11 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Record the transcript with `PYRUM_RECORD=tests/transcripts/my_scenario.jsonl` (or
-//! [`RumorBuilder::record_to`](crate::RumorBuilder::record_to)) in a run against the real
-//! Rumor; run again with the same command to re-record. The project's own transcripts
-//! (`tests/transcripts/`) are re-recorded with `PYRUM_RECORD_TRANSCRIPTS=1 cargo test --test
-//! replay` (or `scripts/record-transcripts`). See also `docs/record-replay.md`.
+//! Record the transcript with [`RecordExt::record_to`](crate::RecordExt::record_to) (or
+//! `PYRUM_RECORD=tests/transcripts/my_scenario.jsonl` in a program that calls
+//! [`record_from_env`](crate::record_from_env)) in a run against the real Rumor; run again with
+//! the same command to re-record. The project's own transcripts (`tests/transcripts/`) are
+//! re-recorded with `scripts/record-transcripts`. See also `docs/record-replay.md`.
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -103,9 +112,10 @@ use std::time::Duration;
 use futures_util::{Sink, Stream};
 use serde_json::Value;
 
-use crate::error::{Error, Result};
+use pyrum_core::{Error, Result, Wire};
+
+use crate::io_error;
 use crate::record::TRANSCRIPT_VERSION;
-use crate::transport::Wire;
 
 /// A transcript read from a file: its header and its events.
 #[derive(Debug, Clone)]
@@ -141,7 +151,7 @@ pub enum EventKind {
 }
 
 fn invalid(origin: &str, line: usize, what: impl std::fmt::Display) -> Error {
-    Error::io(
+    io_error(
         format!("reading transcript {origin}"),
         io::Error::new(io::ErrorKind::InvalidData, format!("line {line}: {what}")),
     )
@@ -152,7 +162,7 @@ impl Transcript {
     pub fn load(path: impl AsRef<Path>) -> Result<Transcript> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::io(
+            io_error(
                 format!("reading transcript {}", path.display()),
                 io::Error::new(
                     e.kind(),
@@ -356,6 +366,10 @@ struct State {
     finished: bool,
     closed_cause: Option<String>,
     waker: Option<Waker>,
+    /// The recorded hello check (`echo pyrum`), while the program may still skip it.
+    hello: Option<usize>,
+    /// The token of a skipped hello check: recorded lines with it are not released.
+    skipped_token: Option<String>,
 }
 
 impl Replay {
@@ -366,6 +380,11 @@ impl Replay {
 
     /// Serves `transcript`.
     pub fn new(transcript: Transcript) -> Replay {
+        let hello = transcript
+            .events
+            .iter()
+            .position(|e| matches!(e.kind, EventKind::Send(_)))
+            .filter(|i| matches!(&transcript.events[*i].kind, EventKind::Send(l) if is_hello(l)));
         let mut state = State {
             events: transcript.events,
             pos: 0,
@@ -384,6 +403,8 @@ impl Replay {
             finished: false,
             closed_cause: None,
             waker: None,
+            hello,
+            skipped_token: None,
         };
         state.release();
         Replay {
@@ -437,8 +458,8 @@ impl Replay {
     }
 
     /// A client on this replay with default settings.
-    pub fn rumor(&self) -> crate::Rumor {
-        crate::RumorBuilder::default().connect(self.wire())
+    pub fn rumor(&self) -> pyrum_core::Rumor {
+        pyrum_core::RumorBuilder::default().connect(self.wire())
     }
 
     /// The mismatch that stopped the replay, if one did.
@@ -482,7 +503,10 @@ impl State {
             .iter()
             .enumerate()
             .find_map(|(k, e)| match &e.kind {
-                EventKind::Send(l) if !self.early.contains(&(self.pos + k)) => {
+                EventKind::Send(l)
+                    if !self.early.contains(&(self.pos + k))
+                        && self.hello != Some(self.pos + k) =>
+                {
                     Some((e.line, l.as_str()))
                 }
                 _ => None,
@@ -501,6 +525,11 @@ impl State {
                         None => break,
                     }
                 }
+                EventKind::Recv(l)
+                    if self
+                        .skipped_token
+                        .as_ref()
+                        .is_some_and(|t| l.contains(t.as_str())) => {}
                 EventKind::Recv(l) if !self.end_released => {
                     let line = self.rewrite(l);
                     self.ready.push_back(Released::Line(line));
@@ -611,6 +640,17 @@ impl State {
             return;
         }
         self.sent += 1;
+        if let Some(h) = self.hello.take() {
+            if h == self.pos && !is_hello(line) {
+                // The program's client did not run the hello check (`RumorBuilder::connect`):
+                // skip the recorded one and its answer.
+                if let EventKind::Send(l) = &self.events[h].kind {
+                    self.skipped_token = stmt_token(l);
+                }
+                self.pos += 1;
+                self.release();
+            }
+        }
         let (actual, actual_tokens) = normalise(line);
         let mut first: Option<(usize, String, Option<String>)> = None;
         let mut candidates = 0;
@@ -777,7 +817,8 @@ impl Stream for ReplayStream {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Kind {
     Id,
-    Sync,
+    Nonce,
+    Stmt,
     Enr,
     Enode,
     Peer,
@@ -791,7 +832,8 @@ impl Kind {
     fn name(self) -> &'static str {
         match self {
             Kind::Id => "id",
-            Kind::Sync => "sync",
+            Kind::Nonce => "nonce",
+            Kind::Stmt => "stmt",
             Kind::Enr => "enr",
             Kind::Enode => "enode",
             Kind::Peer => "peer",
@@ -877,7 +919,7 @@ fn match_at(s: &str, i: usize) -> Option<(Kind, usize, usize)> {
         return None;
     }
     let rest = &s[i..];
-    // 1. call id py<8 hex>c<N>n<M>, statement token py<8 hex>c<N>nsync<M>
+    // 1. call id py<8 hex>c<N>n<M>
     if rest.starts_with("py") && !prev_is_word(b, i) {
         let hex = run(b, i + 2, |c| {
             c.is_ascii_hexdigit() && !c.is_ascii_uppercase()
@@ -887,16 +929,27 @@ fn match_at(s: &str, i: usize) -> Option<(Kind, usize, usize)> {
             let conn = run(b, at + 1, |c| c.is_ascii_digit());
             let n = at + 1 + conn;
             if conn > 0 && b.get(n) == Some(&b'n') {
-                let (kind, from) = if s[n + 1..].starts_with("sync") {
-                    (Kind::Sync, n + 5)
-                } else {
-                    (Kind::Id, n + 1)
-                };
-                let num = run(b, from, |c| c.is_ascii_digit());
+                let num = run(b, n + 1, |c| c.is_ascii_digit());
                 if num > 0 {
-                    return Some((kind, 0, from + num - i));
+                    return Some((Kind::Id, 0, n + 1 + num - i));
                 }
             }
+        }
+    }
+    // 2. token nonce: `pyrum-step:` or `pyrum-stmt:`, then k<16 hex>:
+    if c == b'k' && nonce_len(b, i) && after_token_prefix(s, i) {
+        return Some((Kind::Nonce, 0, NONCE_LEN));
+    }
+    // 3. statement number: `pyrum-stmt:<nonce>:` then digits and `:`
+    if c.is_ascii_digit()
+        && i > NONCE_LEN + 1
+        && b[i - 1] == b':'
+        && nonce_len(b, i - 1 - NONCE_LEN)
+        && s[..i - 1 - NONCE_LEN].ends_with(STMT_PREFIX)
+    {
+        let n = run(b, i, |c| c.is_ascii_digit());
+        if b.get(i + n) == Some(&b':') {
+            return Some((Kind::Stmt, 0, n));
         }
     }
     // 2. ENR
@@ -960,6 +1013,43 @@ fn match_at(s: &str, i: usize) -> Option<(Kind, usize, usize)> {
     None
 }
 
+/// The hello check of a new connection: the statement `echo pyrum`.
+fn is_hello(line: &str) -> bool {
+    line.starts_with("'echo' 'pyrum-stmt:") && line.contains("'\"$('echo' 'pyrum'; 'printf'")
+}
+
+/// `pyrum-stmt:<nonce>:<n>:` of a statement line.
+fn stmt_token(line: &str) -> Option<String> {
+    let at = line.find(STMT_PREFIX)?;
+    let rest = &line[at..];
+    let start = STMT_PREFIX.len() + NONCE_LEN + 1;
+    let digits = rest
+        .get(start..)?
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .count();
+    (digits > 0).then(|| rest[..start + digits + 1].to_string())
+}
+
+/// Length of a token nonce: `k` and 16 hex digits.
+const NONCE_LEN: usize = 17;
+const STEP_PREFIX: &str = "pyrum-step:";
+const STMT_PREFIX: &str = "pyrum-stmt:";
+
+/// A nonce (`k` and 16 lowercase hex digits, then `:`) starts at byte `i`.
+fn nonce_len(b: &[u8], i: usize) -> bool {
+    b.get(i) == Some(&b'k')
+        && run(b, i + 1, |c| {
+            c.is_ascii_hexdigit() && !c.is_ascii_uppercase()
+        }) == 16
+        && b.get(i + NONCE_LEN) == Some(&b':')
+}
+
+fn after_token_prefix(s: &str, i: usize) -> bool {
+    let before = &s[..i];
+    before.ends_with(STEP_PREFIX) || before.ends_with(STMT_PREFIX)
+}
+
 /// `YYYY-MM-DDTHH:MM:SS` with optional fraction and zone.
 fn timestamp_len(b: &[u8], i: usize) -> Option<usize> {
     let pattern = b"dddd-dd-ddTdd:dd:dd";
@@ -1014,7 +1104,27 @@ mod tests {
             norm("'_py0123abcdc12n7' 'alice:' 'lvl_trace' 'host' 'view' &"),
             "'_<id>' 'alice:' 'lvl_trace' 'host' 'view' &"
         );
-        assert_eq!(norm("'echo' 'py0123abcdc0nsync8'"), "'echo' '<sync>'");
+        assert_eq!(
+            norm(r#"'echo' 'pyrum-stmt:k0123456789abcdef:12:'"$('calls'; 'printf' '\n%s' "$?")""#),
+            r#"'echo' 'pyrum-stmt:<nonce>:<stmt>:'"$('calls'; 'printf' '\n%s' "$?")""#
+        );
+        assert_eq!(
+            norm(
+                r#"{ '_py0123abcdc1n7' 'next' '1m0s'; 'echo' 'pyrum-step:k0123456789abcdef:7:0:'"$?"; } &"#
+            ),
+            r#"{ '_<id>' 'next' '1m0s'; 'echo' 'pyrum-step:<nonce>:7:0:'"$?"; } &"#
+        );
+        assert_eq!(
+            norm(r#"{"stdout":"pyrum-stmt:k0123456789abcdef:3:pyrum\n0"}"#),
+            r#"{"stdout":"pyrum-stmt:<nonce>:<stmt>:pyrum\n0"}"#
+        );
+        for not_a_token in [
+            "'k0123456789abcdef:'",
+            "pyrum-step:k0123456789abcde:1:",
+            "pyrum-stmt:k0123456789ABCDEF:1:",
+        ] {
+            assert_eq!(norm(not_a_token), not_a_token);
+        }
         assert_eq!(
             norm("'peer' 'connect' '/ip4/127.0.0.1/tcp/39791/p2p/16Uiu2HAm49JJkag5z9zesXZjcYgKLSRouAFnpEPPw6YA61g1Ttho'"),
             "'peer' 'connect' '/ip4/127.0.0.1/tcp/<port>/p2p/<peer>'"
@@ -1124,6 +1234,56 @@ mod tests {
             ));
         }
         t
+    }
+
+    fn json(s: &str) -> String {
+        serde_json::Value::String(s.to_string()).to_string()
+    }
+
+    fn statement(nonce: &str, n: u64, words: &str) -> String {
+        format!(r#"'echo' 'pyrum-stmt:{nonce}:{n}:'"$({words}; 'printf' '\n%s' "$?")""#)
+    }
+
+    fn stdout(nonce: &str, n: u64, out: &str) -> String {
+        format!(r#"{{"level":"info","msg":"","stdout":"pyrum-stmt:{nonce}:{n}:{out}\n0"}}"#)
+    }
+
+    #[test]
+    fn a_recorded_hello_check_is_skipped_when_the_program_runs_none() {
+        let (rec, now) = ("k00000000000000aa", "k0123456789abcdef");
+        let mut t = String::from("{\"pyrum_transcript\":1}\n");
+        for (kind, line) in [
+            ("send", statement(rec, 1, "'echo' 'pyrum'")),
+            ("recv", stdout(rec, 1, "pyrum")),
+            ("recv", "session output".to_string()),
+            ("send", statement(rec, 2, "'calls'")),
+            ("recv", stdout(rec, 2, "")),
+        ] {
+            t.push_str(&format!("{{\"t\":0,\"{kind}\":{}}}\n", json(&line)));
+        }
+        let replay = replay(&t);
+        assert!(replay.finish().is_err(), "the `calls` is owed");
+        let mut st = replay.shared.state.lock().unwrap();
+        assert!(st.ready.is_empty());
+        // The program's first statement is number 1 of its own connection.
+        st.on_send("t", &statement(now, 1, "'calls'"));
+        assert!(st.mismatch.is_none(), "{:?}", st.mismatch);
+        assert_eq!(next_line(&mut st).as_deref(), Some("session output"));
+        assert_eq!(
+            next_line(&mut st),
+            Some(stdout(now, 1, "")),
+            "the answer carries this run's nonce and number; the hello's answer is dropped"
+        );
+        drop(st);
+        replay.finish().unwrap();
+
+        // A program that does run the check replays it as recorded.
+        let replay = super::Replay::new(Transcript::parse(&t, "t").unwrap());
+        let mut st = replay.shared.state.lock().unwrap();
+        st.on_send("t", &statement(now, 1, "'echo' 'pyrum'"));
+        assert_eq!(next_line(&mut st), Some(stdout(now, 1, "pyrum")));
+        st.on_send("t", &statement(now, 2, "'calls'"));
+        assert!(st.mismatch.is_none(), "{:?}", st.mismatch);
     }
 
     #[test]

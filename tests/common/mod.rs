@@ -3,12 +3,10 @@
 //! A missing Rumor is a failure, never a skip: [`rumor_bin`] panics with the finder's hint.
 
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use pyrum_core::Rumor;
-use tokio::process::{Child, Command};
 
 /// How long a fresh `rumor serve` may take to accept connections.
 const START_LIMIT: Duration = Duration::from_secs(15);
@@ -65,9 +63,10 @@ pub fn unique_socket_path() -> PathBuf {
     ))
 }
 
-/// A running `rumor serve`, SIGKILLed when dropped.
+/// A running `rumor serve` with the one listener a [`Kind`] needs: `pyrum::serve::Server`,
+/// with its addresses in the shape these tests use. Killed when dropped.
 pub struct Server {
-    child: Child,
+    inner: pyrum::serve::Server,
     /// `127.0.0.1:PORT` of the `--tcp` or `--http` listener.
     pub addr: Option<String>,
     /// Path of the `--ipc` socket.
@@ -80,86 +79,44 @@ impl Server {
     /// Starts `rumor serve` for `kind` (not [`Kind::Subprocess`]) and waits until it accepts
     /// connections.
     pub async fn start(kind: Kind) -> Server {
-        let mut cmd = Command::new(rumor_bin());
-        cmd.arg("serve")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true);
-        let mut addr = None;
-        let mut socket = None;
-        let api_key = format!("key{}x{}", std::process::id(), free_port());
-        match kind {
-            Kind::Subprocess => panic!("the subprocess transport needs no server"),
-            Kind::Tcp => {
-                let a = format!("127.0.0.1:{}", free_port());
-                cmd.arg("--tcp").arg(&a);
-                addr = Some(a);
-            }
-            Kind::Unix => {
-                let p = unique_socket_path();
-                cmd.arg("--ipc").arg(&p);
-                socket = Some(p);
-            }
-            Kind::Websocket => {
-                let a = format!("127.0.0.1:{}", free_port());
-                cmd.arg("--http").arg(&a).arg("--api-key").arg(&api_key);
-                addr = Some(a);
-            }
-        }
-        let child = cmd.spawn().expect("starting rumor serve");
-        let mut server = Server {
-            child,
-            addr,
-            socket,
-            api_key,
+        let builder = pyrum::serve::Server::builder()
+            .rumor_bin(rumor_bin())
+            .start_timeout(START_LIMIT)
+            .tcp(kind == Kind::Tcp)
+            .unix(kind == Kind::Unix)
+            .websocket(kind == Kind::Websocket);
+        assert_ne!(
+            kind,
+            Kind::Subprocess,
+            "the subprocess transport needs no server"
+        );
+        let inner = builder.start().await.expect("rumor serve starts");
+        let addr = match kind {
+            Kind::Tcp => inner.tcp_addr().map(|a| a.to_string()),
+            Kind::Websocket => inner.ws_url().map(|u| {
+                u.trim_start_matches("ws://")
+                    .trim_end_matches("/ws")
+                    .to_string()
+            }),
+            _ => None,
         };
-        server.wait_until_ready().await;
-        server
-    }
-
-    async fn wait_until_ready(&mut self) {
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().expect("polling rumor serve") {
-                panic!("rumor serve exited before accepting connections: {status}");
-            }
-            let ready = match (&self.addr, &self.socket) {
-                (Some(a), _) => tokio::net::TcpStream::connect(a.as_str()).await.is_ok(),
-                (None, Some(p)) => tokio::net::UnixStream::connect(p).await.is_ok(),
-                (None, None) => unreachable!(),
-            };
-            if ready {
-                return;
-            }
-            assert!(
-                started.elapsed() < START_LIMIT,
-                "rumor serve did not accept connections within {START_LIMIT:?} ({:?} {:?})",
-                self.addr,
-                self.socket
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        Server {
+            addr,
+            socket: inner.unix_path().map(PathBuf::from),
+            api_key: inner.api_key().unwrap_or_default().to_string(),
+            inner,
         }
     }
 
     /// `ws://127.0.0.1:PORT/ws`.
     pub fn ws_url(&self) -> String {
-        format!("ws://{}/ws", self.addr.as_ref().expect("an --http server"))
+        self.inner.ws_url().expect("an --http server")
     }
 
     /// SIGKILLs the server now; returns when the signal was sent.
     pub fn kill(&mut self) -> Instant {
-        self.child.start_kill().expect("SIGKILL rumor serve");
+        self.inner.kill().expect("SIGKILL rumor serve");
         Instant::now()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.start_kill();
-        if let Some(p) = &self.socket {
-            let _ = std::fs::remove_file(p);
-        }
     }
 }
 

@@ -9,7 +9,7 @@
 //! Re-record every transcript against the real Rumor (found like `find_rumor`), then replay it:
 //!
 //! ```sh
-//! PYRUM_RECORD_TRANSCRIPTS=1 cargo test --test replay
+//! scripts/record-transcripts     # = PYRUM_RECORD_TRANSCRIPTS=1 cargo test --test replay
 //! ```
 
 use std::future::Future;
@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use pyrum::prelude::*;
-use pyrum::Replay;
+use pyrum::replay::{RecordExt, Replay};
 use serde_json::Value;
 
 #[allow(dead_code)]
