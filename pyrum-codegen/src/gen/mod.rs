@@ -1,5 +1,7 @@
-//! IR → Rust tokens → formatted source. One module per concern: [`routes`] (the command tree
-//! and the `Commands` trait), [`builders`] (a leaf's builder and its `CommandSpec` impl),
+//! IR → Rust tokens → formatted source. One module per concern: [`plumbing`] (what every
+//! command shares, written once per file: the builder helper and the `pyrum_command!` macro
+//! with the `CommandSpec` and `IntoFuture` impls), [`routes`] (the command tree and the
+//! `Commands` trait), [`builders`] (a leaf's builder: setters, `DEFAULT_*` constants, its doc),
 //! [`results`] (result and step structs, handles with streams), [`enums`], [`docs`], and
 //! [`types`] (spec types as Rust types and parameters).
 
