@@ -1,23 +1,19 @@
-//! Generates the bindings from the workspace's `commands.toml` into `OUT_DIR/commands.rs`.
-
-use std::path::PathBuf;
+//! Generates the bindings from `commands.toml` into `OUT_DIR/commands.rs`.
+//!
+//! The spec lives at the top of the repository; `pyrum-commands/commands.toml` links to it, and
+//! `cargo package` puts the file itself into the package. In a checkout that does not make
+//! symlinks (the link is then a file holding its target), the spec one folder up is used.
 
 fn main() {
-    let spec_path = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap())
-        .join("..")
-        .join("commands.toml");
-    println!("cargo:rerun-if-changed={}", spec_path.display());
-    let spec = match pyrum_codegen::Spec::load(&spec_path) {
-        Ok(spec) => spec,
-        Err(errors) => {
-            for e in &errors {
-                println!("cargo:warning={e}");
-            }
-            panic!("commands.toml has {} problem(s); run `cargo run -p pyrum-codegen -- check --spec commands.toml`", errors.len());
-        }
+    let own = "commands.toml";
+    let spec = match std::fs::read_to_string(own) {
+        Ok(text) if text.trim() != "../commands.toml" => own,
+        _ => "../commands.toml",
     };
-    let code = pyrum_codegen::generate(&spec, &pyrum_codegen::Settings::default())
-        .unwrap_or_else(|e| panic!("generating bindings from commands.toml: {e}"));
-    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("commands.rs");
-    std::fs::write(&out, code).unwrap_or_else(|e| panic!("writing {}: {e}", out.display()));
+    if let Err(e) = pyrum_codegen::Builder::new().spec(spec).generate() {
+        for line in e.to_string().lines() {
+            println!("cargo:warning={line}");
+        }
+        panic!("{e}\ncheck the spec with `cargo run -p pyrum-codegen-cli -- check --spec commands.toml`");
+    }
 }

@@ -962,8 +962,7 @@ where
 
 macro_rules! methods {
     ($(
-        $variant:ident: $route:ident, $word:literal, default chunks $default:literal,
-        $req:ty, $listen:ty;
+        $variant:ident: $route:ident, $word:literal, $req:ty, $listen:ty;
     )*) => {
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         enum Method {
@@ -1033,7 +1032,8 @@ macro_rules! methods {
         $(
             impl RequestExt for $req {
                 fn response(self) -> impl Future<Output = Result<Response>> + Send {
-                    let max = max_chunks(self.command(), $default);
+                    // The spec's default of `--max-chunks` for this method, generated.
+                    let max = max_chunks(self.command(), <$req>::DEFAULT_MAX_CHUNKS);
                     let words = self.command().words().join(" ");
                     async move {
                         let handle = self.await?;
@@ -1075,17 +1075,17 @@ macro_rules! methods {
 use pyrum_commands::rpc::{blocks_by_range, blocks_by_root, goodbye, metadata, ping, status};
 
 methods! {
-    Status: status, "status", default chunks 1,
+    Status: status, "status",
         status::req::RpcStatusReqRaw, status::RpcStatusListenCall;
-    Goodbye: goodbye, "goodbye", default chunks 0,
+    Goodbye: goodbye, "goodbye",
         goodbye::req::RpcGoodbyeReqRaw, goodbye::RpcGoodbyeListenCall;
-    Ping: ping, "ping", default chunks 1,
+    Ping: ping, "ping",
         ping::req::RpcPingReqRaw, ping::RpcPingListenCall;
-    Metadata: metadata, "metadata", default chunks 1,
+    Metadata: metadata, "metadata",
         metadata::req::RpcMetadataReqRaw, metadata::RpcMetadataListenCall;
-    BlocksByRange: blocks_by_range, "blocks-by-range", default chunks 20,
+    BlocksByRange: blocks_by_range, "blocks-by-range",
         blocks_by_range::req::RpcBlocksByRangeReqRaw, blocks_by_range::RpcBlocksByRangeListenCall;
-    BlocksByRoot: blocks_by_root, "blocks-by-root", default chunks 20,
+    BlocksByRoot: blocks_by_root, "blocks-by-root",
         blocks_by_root::req::RpcBlocksByRootReqRaw, blocks_by_root::RpcBlocksByRootListenCall;
 }
 

@@ -1,10 +1,12 @@
 //! pyrum-codegen: reads `commands.toml`, the spec of Rumor's command tree, and generates
 //! pyrum's typed Rust bindings.
 //!
-//! The pipeline is [`Spec::load`] (parse and validate) → [`generate`] (tokens with syn and
-//! quote, formatted by prettyplease). `pyrum-commands/build.rs` runs it into `OUT_DIR`; the
-//! `pyrum-codegen` binary runs it by hand (`generate`, `check`, `list`), and `scan` compares
-//! the spec with a live Rumor binary's `help` tree (see [`scan()`]).
+//! The pipeline is [`Spec::load`] (parse, then [`Spec::validate`]: every check the generator
+//! relies on) → the IR (the route tree with resolved [`SpecType`]s and settled names) →
+//! [`generate`] (tokens with syn and quote, formatted by prettyplease). This crate is what a
+//! build script needs and nothing more (no command line, no Rumor client): `pyrum-commands`
+//! runs it from its `build.rs`. The `pyrum-codegen` command (crate `pyrum-codegen-cli`) runs it
+//! by hand (`generate`, `check`, `list`) and compares a spec with a live Rumor (`scan`).
 //!
 //! ```
 //! use pyrum_codegen::{generate, Settings, Spec};
@@ -21,17 +23,18 @@
 //! ```
 #![warn(missing_docs)]
 
+mod builder;
+mod error;
 mod gen;
-mod list;
-mod scan;
+mod ir;
+mod names;
 mod spec;
+pub mod types;
+mod validate;
 
+pub use builder::Builder;
+pub use error::{Error, SpecError, Unreviewed};
 pub use gen::{generate, generate_tokens, Settings};
-pub use list::{list, Listed};
-pub use scan::{
-    compare, genesis_state_ssz, known_routes, parse_usage, pflag_type_of, render_spec, scan,
-    spec_type_of, update_spec, Diff, Drift, KnownExtra, KnownRoutes, ScanError, Scanned,
-    ScannedCommand, Update, Usage, UsageArg, UsageFlag, UsageSub, ENUM_PFLAG_TYPES, KNOWN_ROUTES,
-    PFLAG_TYPES, SCAN_NAME, SETUP,
-};
-pub use spec::{ArgDef, CommandDef, EnumDef, FlagDef, ResultDef, Spec, SpecError, When, TYPES};
+pub use spec::{ArgDef, CommandDef, DeadRoute, EnumDef, FlagDef, ResultDef, Spec, When};
+pub use types::SpecType;
+pub use validate::PLACEHOLDER;

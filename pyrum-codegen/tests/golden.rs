@@ -60,3 +60,26 @@ fn generation_is_deterministic_and_names_come_from_paths() {
     }
     assert_eq!(a, generate(&spec, &Settings::default()).unwrap());
 }
+
+#[test]
+fn commands_waiting_for_review_fail_generation_and_say_what_to_fill_in() {
+    let mut spec =
+        Spec::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/specs/small.toml")).unwrap();
+    spec.allow_unreviewed = false;
+    let err = generate(&spec, &Settings::default()).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(&err, pyrum_codegen::Error::Unreviewed { commands, .. } if commands.len() == 1),
+        "{text}"
+    );
+    assert!(
+        text.contains("`peer connectall`: fill in its result fields")
+            && text.contains("long_running")
+            && text.contains("steppable")
+            && text.contains("allow_unreviewed = true"),
+        "{text}"
+    );
+    // The build script's setting allows them too.
+    let code = generate(&spec, &Settings::default().with_allow_unreviewed(true)).unwrap();
+    assert!(code.contains("pyrum_command!(PeerConnectall, \"peer connectall\", untyped);"));
+}

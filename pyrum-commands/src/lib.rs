@@ -1,7 +1,7 @@
-//! pyrum-commands: typed bindings for every command of Rumor v0.3.6.
+//! pyrum-commands: typed bindings for every command of the Rumor release that `commands.toml`
+//! describes ([`RUMOR_VERSION`]).
 //!
-//! Generated at build time from the workspace's `commands.toml` by `pyrum-codegen` (see
-//! `build.rs`). The [`Commands`] trait puts the command tree on an actor:
+//! Generated at build time from `commands.toml` by `pyrum-codegen` (see `build.rs`). The [`Commands`] trait puts the command tree on an actor:
 //!
 //! ```no_run
 //! # async fn demo(rumor: pyrum_core::Rumor) -> pyrum_core::Result<()> {
@@ -17,7 +17,7 @@
 //! Each leaf command is a builder: required positionals are parameters of the method that makes
 //! it, optional ones and flags are typed setters. Awaiting the builder sends the command and
 //! returns its typed result (for long-running commands: the open call handle); `.send()` gives
-//! the handle of any command, with `cancel`, `finished`, typed background streams, and `next`
+//! the handle of any command, with `cancel`, `finished`, typed background streams, and `step`
 //! for steppable commands.
 #![allow(clippy::all)]
 #![warn(missing_docs)]

@@ -34,6 +34,15 @@ fn shapes(
     let _sleep = actor.sleep(std::time::Duration::from_secs(1));
 }
 
+/// A command that waits for review is untyped: awaiting gives the setup's Output, `send()` the
+/// untyped Call.
+fn untyped_shapes(actor: pyrum_core::Actor) {
+    fn output<C: CommandSpec<Output = pyrum_core::Output, Handle = pyrum_core::Call>>(_: &C) {}
+    let connectall = actor.peer().connectall().workers(2);
+    output(&connectall);
+    assert_eq!(small::peer::PeerConnectall::DEFAULT_WORKERS, 1);
+}
+
 #[test]
 fn commands_build_the_expected_lines() {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -80,5 +89,15 @@ fn commands_build_the_expected_lines() {
         );
         let sleep = alice.sleep(std::time::Duration::from_millis(1500));
         assert_eq!(sleep.command().words(), ["sleep", "--time=1500ms"]);
+        let connectall = alice.peer().connectall().workers(2);
+        assert_eq!(
+            connectall.command().words(),
+            ["peer", "connectall", "--workers=2"]
+        );
+        assert!(
+            connectall.command().cancels_on_drop(),
+            "an unreviewed command may be long-running: dropping its last handle cancels it"
+        );
+        untyped_shapes(alice.clone());
     });
 }

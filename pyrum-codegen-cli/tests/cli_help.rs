@@ -1,5 +1,5 @@
 //! The `pyrum-codegen` command line is part of the interface (CI and people call it): its help
-//! is pinned in `tests/data/*.txt`. `PYRUM_BLESS=1 cargo test -p pyrum-codegen --test cli_help`
+//! is pinned in `tests/data/*.txt`. `PYRUM_BLESS=1 cargo test -p pyrum-codegen-cli --test cli_help`
 //! rewrites the files after a reviewed change.
 
 use std::path::Path;

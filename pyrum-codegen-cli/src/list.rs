@@ -2,11 +2,11 @@
 
 use serde::Serialize;
 
-use crate::spec::Spec;
+use pyrum_codegen::Spec;
 
 /// One leaf command, in the shape other tooling reads.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Listed {
+pub(crate) struct Listed {
     /// Path words; runtime route words as `{name}`.
     pub path: Vec<String>,
     /// Positional argument names.
@@ -22,7 +22,7 @@ pub struct Listed {
 }
 
 /// Every leaf command of the spec, in spec order.
-pub fn list(spec: &Spec) -> Vec<Listed> {
+pub(crate) fn list(spec: &Spec) -> Vec<Listed> {
     spec.commands
         .iter()
         .map(|c| {

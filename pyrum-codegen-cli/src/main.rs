@@ -1,10 +1,18 @@
 //! `pyrum-codegen`: generate, check, list and scan pyrum's bindings from `commands.toml`.
+//!
+//! The generator itself is the `pyrum-codegen` library (what build scripts use); this crate is
+//! its command line, with `scan`, which drives a live Rumor through pyrum-core.
+
+mod list;
+mod scan;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use pyrum_codegen::{compare, generate, list, render_spec, scan, update_spec, Settings, Spec};
+use list::list;
+use pyrum_codegen::{generate, Error, Settings, Spec};
+use scan::{compare, render_spec, scan, update_spec};
 
 /// Generate, check, list and scan pyrum's typed bindings from commands.toml.
 #[derive(Parser)]
@@ -45,9 +53,11 @@ enum Cmd {
     /// Starts `BINARY bare --level=trace`, creates the state routes need (host, ENR, peerstore,
     /// blocks/states DBs, a chain), asks `help` of every route and leaf, and prints what
     /// differs: commands added or removed; positionals and flags added, removed, or with
-    /// another type, default or help. With --write the spec is updated in place instead
-    /// (results, long_running, steppable, notes and variadic positionals are kept; new commands
-    /// get `review = true`) and the exit code is 0.
+    /// another type, default or help. Routes that `help` does not list are the spec's commands
+    /// with `advertised = false` and the --probe paths; listed words that do not route are the
+    /// spec's `[[dead_route]]`s. With --write the spec is updated in place instead (results,
+    /// long_running, steppable, notes and variadic positionals are kept; new and changed
+    /// commands get `review = true`) and the exit code is 0.
     Scan {
         /// The Rumor binary.
         #[arg(long, value_name = "BINARY")]
@@ -58,27 +68,54 @@ enum Cmd {
         /// Update the spec in place.
         #[arg(long)]
         write: bool,
+        /// Also ask `help` of this route, which `help` does not list (words separated by
+        /// spaces, `{name}` for a runtime word, e.g. "peer connectall"); repeatable.
+        #[arg(long, value_name = "PATH")]
+        probe: Vec<String>,
+        /// The binary's Rumor release, for `rumor_version` (default: read from the Go build
+        /// info in the binary).
+        #[arg(long, value_name = "TAG")]
+        rumor_version: Option<String>,
     },
 }
 
 fn load(path: &std::path::Path) -> Result<Spec, ExitCode> {
-    Spec::load(path).map_err(|errors| {
-        for e in &errors {
-            eprintln!("error: {e}");
+    Spec::load(path).map_err(|e| {
+        match e {
+            Error::Spec(errors) => {
+                for e in &errors {
+                    eprintln!("error: {e}");
+                }
+                eprintln!("{} problem(s) in {}", errors.len(), path.display());
+            }
+            other => eprintln!("error: {other}"),
         }
-        eprintln!("{} problem(s) in {}", errors.len(), path.display());
+        ExitCode::from(1)
+    })
+}
+
+/// Generates, or prints why not (naming the spec file) and exits 1.
+fn generate_from(spec: &Spec, path: &Path) -> Result<String, ExitCode> {
+    generate(spec, &Settings::default()).map_err(|e| {
+        match e {
+            Error::Unreviewed { commands, .. } => eprintln!(
+                "error: {}",
+                Error::Unreviewed {
+                    origin: path.display().to_string(),
+                    commands
+                }
+            ),
+            other => eprintln!("error: {other}"),
+        }
         ExitCode::from(1)
     })
 }
 
 fn run(cli: Cli) -> Result<(), ExitCode> {
     match cli.command {
-        Cmd::Generate { spec, out } => {
-            let spec = load(&spec)?;
-            let code = generate(&spec, &Settings::default()).map_err(|e| {
-                eprintln!("error: {e}");
-                ExitCode::from(1)
-            })?;
+        Cmd::Generate { spec: path, out } => {
+            let spec = load(&path)?;
+            let code = generate_from(&spec, &path)?;
             std::fs::write(&out, code).map_err(|e| {
                 eprintln!("error: cannot write {}: {e}", out.display());
                 ExitCode::from(1)
@@ -87,10 +124,7 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
         }
         Cmd::Check { spec: path } => {
             let spec = load(&path)?;
-            generate(&spec, &Settings::default()).map_err(|e| {
-                eprintln!("error: {e}");
-                ExitCode::from(1)
-            })?;
+            generate_from(&spec, &path)?;
             let flags: usize = spec.commands.iter().map(|c| c.flags.len()).sum();
             let args: usize = spec.commands.iter().map(|c| c.args.len()).sum();
             let results: usize = spec.commands.iter().map(|c| c.results.len()).sum();
@@ -102,14 +136,22 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
                 spec.rumor_version
             );
             if review > 0 {
-                println!("{review} command(s) are marked `review = true`: fill in their results and long_running, then remove the mark");
+                println!("{review} command(s) are marked `review = true` and generated untyped (the spec sets allow_unreviewed)");
             }
         }
         Cmd::Scan {
             rumor,
             spec: path,
             write,
-        } => return run_scan(&rumor, &path, write),
+            probe,
+            rumor_version,
+        } => {
+            let probes: Vec<Vec<String>> = probe
+                .iter()
+                .map(|p| p.split_whitespace().map(str::to_string).collect())
+                .collect();
+            return run_scan(&rumor, &path, write, &probes, rumor_version.as_deref());
+        }
         Cmd::List { spec, json } => {
             let spec = load(&spec)?;
             let listed = list(&spec);
@@ -145,7 +187,13 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
 }
 
 /// `scan`: 0 without drift (or after --write), 1 on drift, 2 when the scan cannot run.
-fn run_scan(rumor: &Path, path: &Path, write: bool) -> Result<(), ExitCode> {
+fn run_scan(
+    rumor: &Path,
+    path: &Path,
+    write: bool,
+    probes: &[Vec<String>],
+    version: Option<&str>,
+) -> Result<(), ExitCode> {
     let fail = |msg: String| {
         eprintln!("error: {msg}");
         ExitCode::from(2)
@@ -158,17 +206,17 @@ fn run_scan(rumor: &Path, path: &Path, write: bool) -> Result<(), ExitCode> {
         }
         ExitCode::from(2)
     })?;
-    let scanned = scan(rumor, &spec.rumor_version).map_err(|e| fail(e.to_string()))?;
+    let scanned = scan(rumor, &spec, probes, version).map_err(|e| fail(e.to_string()))?;
     let diff = compare(&spec, &scanned);
     print!("{diff}");
     let summary = format!(
-        "{} leaf commands in the binary, {} in {} ({} help calls in {:.2}s, known routes of Rumor {})",
+        "{} leaf commands in the binary (Rumor {}), {} in {} ({} help calls in {:.2}s)",
         scanned.commands.len(),
+        scanned.version.as_deref().unwrap_or("of unknown version"),
         spec.commands.len(),
         path.display(),
         scanned.calls,
         scanned.elapsed.as_secs_f64(),
-        scanned.known_version
     );
     if diff.is_empty() {
         println!("no drift: {summary}");
@@ -179,19 +227,32 @@ fn run_scan(rumor: &Path, path: &Path, write: bool) -> Result<(), ExitCode> {
         println!("run with --write to update {}", path.display());
         return Err(ExitCode::from(1));
     }
-    let (new, up) = update_spec(&spec, &scanned);
+    let (new, up) = update_spec(&spec, &scanned, scanned.version.as_deref());
     let out = render_spec(&text, &spec, &new).map_err(fail)?;
     std::fs::write(path, out).map_err(|e| fail(format!("cannot write {}: {e}", path.display())))?;
     println!(
-        "updated {}: {} command(s) changed, {} added (marked `review = true`), {} removed",
+        "updated {}: {} command(s) changed and {} added (marked `review = true`), {} removed; {} dead route(s) added, {} removed; rumor_version {}",
         path.display(),
         up.changed.len(),
         up.added.len(),
-        up.removed.len()
+        up.removed.len(),
+        up.dead_added.len(),
+        up.dead_removed.len(),
+        new.rumor_version,
     );
+    if scanned.version.is_none() {
+        println!("the binary's Rumor release is unknown (no Go build info names it): rumor_version was kept; pass --rumor-version to set it");
+    }
+    let unreviewed = new.unreviewed();
+    if !unreviewed.is_empty() {
+        println!("to review before the bindings build (then delete each `review = true`):");
+        for u in &unreviewed {
+            println!("  {u}");
+        }
+    }
     if !up.unknown_types.is_empty() {
         println!(
-            "pflag type(s) without a row in PFLAG_TYPES, written as `string` (commands marked for review): {}",
+            "pflag type(s) without a row in the type table, written as `string` (commands marked for review): {}",
             up.unknown_types.join(", ")
         );
     }
