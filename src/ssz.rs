@@ -1,5 +1,8 @@
-//! Typed eth2 (phase 0) req/resp payloads, SSZ-encoded with
-//! [ethereum_ssz](https://crates.io/crates/ethereum_ssz) (feature `ssz`, on by default).
+//! Typed eth2 (phase 0) req/resp payloads and their SSZ encoding (feature `ssz`, on by default).
+//!
+//! These are fixed-size containers of `uint64`s and byte vectors (and one list of roots), whose
+//! SSZ encoding is the fields' bytes one after another, little-endian: a few lines here, rather
+//! than a dependency on a general SSZ library and its derive macros.
 //!
 //! Each type goes where Rumor takes hex (`impl From<&Status> for HexBytes`) and comes back out of
 //! the hex `data` Rumor logs ([`Status::from_hex`], or `data::<Status>()` on
@@ -30,59 +33,103 @@
 
 use pyrum_core::types::{Attnets, ForkDigest, HexBytes, Root};
 use pyrum_core::{Error, Result};
-use ssz_derive::{Decode, Encode};
 
 use crate::rpc::Payload;
 
-/// The SSZ traits, for implementing [`Payload`] on types of your own.
+/// SSZ encoding, for implementing [`Payload`] on types of your own.
 ///
 /// ```
 /// use pyrum::ssz::{Encode, Ping};
 /// assert_eq!(Ping { seq_number: 1 }.as_ssz_bytes(), [1, 0, 0, 0, 0, 0, 0, 0]);
 /// ```
-pub use ssz::{Decode, Encode};
+pub trait Encode {
+    /// Appends the encoding to `buf`.
+    fn ssz_append(&self, buf: &mut Vec<u8>);
 
-/// `#[ssz(with = ...)]` codecs for pyrum's fixed-size byte types (SSZ `Vector[byte, N]`).
-macro_rules! fixed_bytes_codec {
-    ($module:ident, $ty:ty, $n:literal) => {
-        mod $module {
-            pub mod encode {
-                pub fn is_ssz_fixed_len() -> bool {
-                    true
-                }
-                pub fn ssz_fixed_len() -> usize {
-                    $n
-                }
-                pub fn ssz_bytes_len(_: &$ty) -> usize {
-                    $n
-                }
-                pub fn ssz_append(value: &$ty, buf: &mut Vec<u8>) {
-                    buf.extend_from_slice(&value.0)
-                }
+    /// The encoding.
+    fn as_ssz_bytes(&self) -> Vec<u8> {
+        let mut buf = Vec::new();
+        self.ssz_append(&mut buf);
+        buf
+    }
+}
+
+/// SSZ decoding of a fixed-size value.
+///
+/// ```
+/// use pyrum::ssz::{Decode, Ping};
+/// assert_eq!(Ping::from_ssz_bytes(&[2, 0, 0, 0, 0, 0, 0, 0])?.seq_number, 2);
+/// # Ok::<(), pyrum::Error>(())
+/// ```
+pub trait Decode: Sized {
+    /// Decodes exactly `bytes`; a wrong length is [`Error::Protocol`].
+    fn from_ssz_bytes(bytes: &[u8]) -> Result<Self>;
+}
+
+/// A fixed-size field of a container: `uint64` (little-endian) or a byte vector.
+trait Field: Sized {
+    const LEN: usize;
+    fn append(&self, buf: &mut Vec<u8>);
+    fn read(bytes: &[u8]) -> Self;
+}
+
+impl Field for u64 {
+    const LEN: usize = 8;
+    fn append(&self, buf: &mut Vec<u8>) {
+        buf.extend_from_slice(&self.to_le_bytes());
+    }
+    fn read(bytes: &[u8]) -> Self {
+        u64::from_le_bytes(bytes.try_into().expect("8 bytes"))
+    }
+}
+
+macro_rules! byte_vector_field {
+    ($($ty:ident: $n:literal),*) => {$(
+        impl Field for $ty {
+            const LEN: usize = $n;
+            fn append(&self, buf: &mut Vec<u8>) {
+                buf.extend_from_slice(&self.0);
             }
-            pub mod decode {
-                pub fn is_ssz_fixed_len() -> bool {
-                    true
+            fn read(bytes: &[u8]) -> Self {
+                $ty(bytes.try_into().expect("the field's length"))
+            }
+        }
+    )*};
+}
+byte_vector_field!(ForkDigest: 4, Root: 32, Attnets: 8);
+
+/// `Encode`/`Decode` of a fixed-size container: its fields in order.
+macro_rules! container {
+    ($ty:ident { $($field:ident: $fty:ty),* }) => {
+        impl Encode for $ty {
+            fn ssz_append(&self, buf: &mut Vec<u8>) {
+                $(Field::append(&self.$field, buf);)*
+            }
+        }
+
+        impl Decode for $ty {
+            fn from_ssz_bytes(bytes: &[u8]) -> Result<Self> {
+                if bytes.len() != $ty::SIZE {
+                    return Err(Error::Protocol(format!(
+                        "{} bytes are not an SSZ {} ({} bytes)",
+                        bytes.len(),
+                        stringify!($ty),
+                        $ty::SIZE
+                    )));
                 }
-                pub fn ssz_fixed_len() -> usize {
-                    $n
-                }
-                pub fn from_ssz_bytes(bytes: &[u8]) -> Result<$ty, ssz::DecodeError> {
-                    <[u8; $n]>::try_from(bytes).map(Into::into).map_err(|_| {
-                        ssz::DecodeError::InvalidByteLength {
-                            len: bytes.len(),
-                            expected: $n,
-                        }
-                    })
-                }
+                let mut rest = bytes;
+                let mut take = |n: usize| {
+                    let (field, tail) = rest.split_at(n);
+                    rest = tail;
+                    field
+                };
+                Ok($ty {
+                    $($field: <$fty as Field>::read(take(<$fty as Field>::LEN)),)*
+                })
             }
         }
     };
 }
-
-fixed_bytes_codec!(fork_digest_codec, pyrum_core::types::ForkDigest, 4);
-fixed_bytes_codec!(root_codec, pyrum_core::types::Root, 32);
-fixed_bytes_codec!(attnets_codec, pyrum_core::types::Attnets, 8);
 
 /// The `Status` request and response (`/eth2/beacon_chain/req/status/1/`): 84 bytes.
 ///
@@ -93,18 +140,15 @@ fixed_bytes_codec!(attnets_codec, pyrum_core::types::Attnets, 8);
 /// assert_eq!(Status::from_bytes(&bob.to_bytes())?.head_slot, 123);
 /// # Ok::<(), pyrum::Error>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Status {
     /// The sender's current fork digest.
-    #[ssz(with = "fork_digest_codec")]
     pub fork_digest: ForkDigest,
     /// Root of the latest finalized checkpoint.
-    #[ssz(with = "root_codec")]
     pub finalized_root: Root,
     /// Epoch of the latest finalized checkpoint.
     pub finalized_epoch: u64,
     /// Root of the head block.
-    #[ssz(with = "root_codec")]
     pub head_root: Root,
     /// Slot of the head block.
     pub head_slot: u64,
@@ -117,8 +161,7 @@ pub struct Status {
 /// use pyrum::ssz::Ping;
 /// assert_eq!(Ping { seq_number: 2 }.to_hex(), "0200000000000000");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode)]
-#[ssz(struct_behaviour = "transparent")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Ping {
     /// The sender's metadata sequence number.
     pub seq_number: u64,
@@ -134,12 +177,11 @@ pub struct Ping {
 /// assert_eq!(md.to_hex(), "01000000000000000500000000000000");
 /// assert!(md.subscribed(0) && !md.subscribed(1) && md.subscribed(2));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct MetaData {
     /// Incremented whenever `attnets` changes.
     pub seq_number: u64,
     /// `Bitvector[64]`: bit `i` (byte `i / 8`, bit `i % 8`) set = subscribed to subnet `i`.
-    #[ssz(with = "attnets_codec")]
     pub attnets: Attnets,
 }
 
@@ -162,8 +204,7 @@ impl MetaData {
 /// use pyrum::ssz::Goodbye;
 /// assert_eq!(Goodbye { reason: 1 }.to_hex(), "0100000000000000");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode)]
-#[ssz(struct_behaviour = "transparent")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Goodbye {
     /// The reason code.
     pub reason: u64,
@@ -180,7 +221,7 @@ pub struct Goodbye {
 /// assert_eq!(BeaconBlocksByRangeRequest::from_hex(&req.to_hex())?, req);
 /// # Ok::<(), pyrum::Error>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct BeaconBlocksByRangeRequest {
     /// The first slot of the range.
     pub start_slot: u64,
@@ -285,15 +326,9 @@ macro_rules! payload {
                 self.as_ssz_bytes()
             }
 
-            /// Decodes the SSZ encoding; a wrong length or content is [`Error::Protocol`].
+            /// Decodes the SSZ encoding; a wrong length is [`Error::Protocol`].
             pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-                <Self as Decode>::from_ssz_bytes(bytes).map_err(|e| {
-                    Error::Protocol(format!(
-                        "{} bytes are not an SSZ {}: {e:?}",
-                        bytes.len(),
-                        stringify!($ty)
-                    ))
-                })
+                <Self as Decode>::from_ssz_bytes(bytes)
             }
 
             /// The SSZ encoding as plain lowercase hex (no `0x`), as Rumor takes and logs it.
@@ -330,6 +365,25 @@ payload!(Ping, 8);
 payload!(MetaData, 16);
 payload!(Goodbye, 8);
 payload!(BeaconBlocksByRangeRequest, 24);
+
+container!(Status {
+    fork_digest: ForkDigest,
+    finalized_root: Root,
+    finalized_epoch: u64,
+    head_root: Root,
+    head_slot: u64
+});
+container!(Ping { seq_number: u64 });
+container!(MetaData {
+    seq_number: u64,
+    attnets: Attnets
+});
+container!(Goodbye { reason: u64 });
+container!(BeaconBlocksByRangeRequest {
+    start_slot: u64,
+    count: u64,
+    step: u64
+});
 
 #[cfg(test)]
 mod tests {

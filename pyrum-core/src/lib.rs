@@ -17,7 +17,7 @@
 //! | `call` | [`Call`], its [`Output`] and streams ([`Entries`], [`Values`]) |
 //! | `rumor` | [`Rumor`], [`RumorBuilder`], [`Actor`], session statements |
 //! | [`typed`] | what every generated command shares ([`typed::CommandSpec`], [`typed::TypedCall`]) |
-//! | [`types`] | values that go to Rumor and come back ([`types::ToArg`], [`types::FromField`]) |
+//! | [`types`] | the `pyrum-types` crate: values that go to Rumor and come back ([`types::ToArg`], [`types::FromField`]), and [`Error`] |
 //! | [`quote`] | the quoting that keeps every word data |
 //!
 //! ```no_run
@@ -39,20 +39,25 @@ mod call;
 mod command;
 mod conn;
 pub mod entry;
-mod error;
 mod find;
 pub mod quote;
 mod router;
 mod rumor;
 pub mod transport;
 pub mod typed;
-pub mod types;
 
 pub use call::{Call, Entries, OpenCall, Output, Values};
 pub use command::Command;
 pub use conn::{Config, WireInfo};
 pub use entry::{Entry, Level, Marker};
-pub use error::{Error, Result};
+/// The values that go to Rumor and come back, and their traits (the `pyrum-types` crate).
+pub use pyrum_types as types;
+pub use pyrum_types::{Error, Result};
+
+/// The error type, where the modules of this crate name it.
+mod error {
+    pub use pyrum_types::{Error, Result};
+}
 pub use find::{cache_dir, cached_rumor_path, find_rumor, INSTALL_COMMAND};
 pub use rumor::{Actor, Rumor, RumorBuilder, WireHook};
 pub use transport::Wire;

@@ -277,7 +277,10 @@ fn expand(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
     }
     for bad in [
         sig.constness.map(|t| t.span()),
-        sig.unsafety.map(|t| t.span()),
+        match &sig.safety {
+            syn::Safety::Unsafe(t) => Some(t.span()),
+            _ => None,
+        },
         sig.abi.as_ref().map(|a| a.span()),
         sig.variadic.as_ref().map(|v| v.span()),
     ]

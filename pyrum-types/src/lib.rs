@@ -1,8 +1,12 @@
-//! Values that go to Rumor as arguments and come back as result fields.
+//! pyrum-types: the values that go to Rumor as arguments and come back as result fields, and
+//! pyrum's one error type. pyrum-core re-exports this crate as `pyrum_core::types` (and the
+//! error as `pyrum_core::Error`); users reach it as `pyrum::types`.
 //!
 //! Each type of `commands.toml`'s vocabulary has a Rust type here (or a std one: `String`,
 //! `bool`, integers, [`Duration`], [`IpAddr`], `Vec<String>`). [`ToArg`] writes a value the
 //! way Rumor's flag parser (pflag) reads it; `Deserialize` reads it from a result field.
+
+#![warn(missing_docs)]
 
 use std::fmt;
 use std::net::IpAddr;
@@ -11,7 +15,21 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::error::{Error, Result};
+pub mod error;
+
+pub use error::{Error, Result};
+
+/// `s`, cut to at most 80 bytes (on a character boundary) with `...` when cut.
+pub fn shorten(s: &str) -> String {
+    if s.len() <= 80 {
+        return s.to_string();
+    }
+    let mut end = 77;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &s[..end])
+}
 
 /// A value that can be one argument word for Rumor.
 pub trait ToArg {
@@ -96,7 +114,7 @@ pub fn de_duration_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duratio
 fn invalid(what: &'static str, value: &str, reason: &'static str) -> Error {
     Error::InvalidInput {
         what,
-        value: crate::quote::shorten(value),
+        value: shorten(value),
         reason: reason.into(),
     }
 }
@@ -172,7 +190,7 @@ macro_rules! text_type {
 fn invalid_because(what: &'static str, value: &str, reason: String) -> Error {
     Error::InvalidInput {
         what,
-        value: crate::quote::shorten(value),
+        value: shorten(value),
         reason,
     }
 }
@@ -204,10 +222,7 @@ fn check_peer_id(s: &str) -> Result<(), String> {
     }
     #[cfg(not(feature = "ecosystem-ids"))]
     {
-        shape(
-            !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric()),
-            "a peer id is base58 text such as 16Uiu2HAm...",
-        )
+        light::peer_id(s)
     }
 }
 
@@ -222,10 +237,7 @@ fn check_multiaddr(s: &str) -> Result<(), String> {
     #[cfg(not(feature = "ecosystem-ids"))]
     {
         one_word(s)?;
-        shape(
-            s.starts_with('/'),
-            "a multiaddr starts with '/', e.g. /ip4/127.0.0.1/tcp/9000",
-        )
+        light::multiaddr(s)
     }
 }
 
@@ -238,6 +250,8 @@ fn check_enr(s: &str) -> Result<(), String> {
             .map(drop)
             .map_err(|e| format!("not a valid signed node record: {e}"))?;
     }
+    #[cfg(not(feature = "ecosystem-ids"))]
+    light::enr(s)?;
     Ok(())
 }
 
@@ -285,6 +299,156 @@ fn check_node_id_flex(s: &str) -> Result<(), String> {
     }
 }
 
+/// Readers of the text forms of peer ids, multiaddrs and ENRs, without the ecosystem's crates
+/// (feature `ecosystem-ids` uses those instead): enough to refuse what Rumor would refuse, with
+/// a reason, before anything is sent.
+#[cfg(not(feature = "ecosystem-ids"))]
+mod light {
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    const BASE58: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+    /// Base58 (bitcoin alphabet) to bytes.
+    pub fn base58(s: &str) -> Option<Vec<u8>> {
+        let mut big_endian: Vec<u8> = Vec::with_capacity(s.len());
+        for c in s.bytes() {
+            let mut carry = BASE58.iter().position(|&b| b == c)? as u32;
+            for byte in big_endian.iter_mut().rev() {
+                carry += u32::from(*byte) * 58;
+                *byte = carry as u8;
+                carry >>= 8;
+            }
+            while carry > 0 {
+                big_endian.insert(0, carry as u8);
+                carry >>= 8;
+            }
+        }
+        let zeros = s.bytes().take_while(|&b| b == b'1').count();
+        let mut out = vec![0; zeros];
+        out.extend(big_endian);
+        Some(out)
+    }
+
+    /// A peer id is the base58 text of a multihash: the identity hash (0x00) of a key of at
+    /// most 42 bytes (secp256k1 and ed25519 keys: `16Uiu2...`, `12D3Koo...`), or a sha2-256
+    /// (0x12) of 32 bytes (`Qm...`).
+    pub fn peer_id(s: &str) -> Result<(), String> {
+        let bytes =
+            base58(s).ok_or("not base58 text; a peer id looks like 16Uiu2HAm... or 12D3KooW...")?;
+        match bytes.as_slice() {
+            [0x00, len, key @ ..] if usize::from(*len) == key.len() && key.len() <= 42 => Ok(()),
+            [0x12, 32, digest @ ..] if digest.len() == 32 => Ok(()),
+            _ => Err("base58, but not a libp2p peer id (a multihash of a public key)".into()),
+        }
+    }
+
+    /// The text form `/proto/value/...` with the protocols libp2p hosts use; values are checked
+    /// where they have a form (addresses, ports, peer ids).
+    pub fn multiaddr(s: &str) -> Result<(), String> {
+        let mut parts = s.split('/');
+        if parts.next() != Some("") {
+            return Err("a multiaddr starts with '/', e.g. /ip4/127.0.0.1/tcp/9000".into());
+        }
+        let mut protocols = 0;
+        while let Some(protocol) = parts.next() {
+            protocols += 1;
+            let mut value = || {
+                parts
+                    .next()
+                    .filter(|v| !v.is_empty())
+                    .ok_or_else(|| format!("`/{protocol}` needs a value"))
+            };
+            match protocol {
+                "ip4" => {
+                    let v = value()?;
+                    v.parse::<Ipv4Addr>().map_err(|_| {
+                        format!("`/ip4/{v}`: not an IPv4 address such as 127.0.0.1")
+                    })?;
+                }
+                "ip6" => {
+                    let v = value()?;
+                    v.parse::<Ipv6Addr>()
+                        .map_err(|_| format!("`/ip6/{v}`: not an IPv6 address such as ::1"))?;
+                }
+                "tcp" | "udp" | "dccp" | "sctp" => {
+                    let v = value()?;
+                    v.parse::<u16>().map_err(|_| {
+                        format!("`/{protocol}/{v}`: a port is a number from 0 to 65535")
+                    })?;
+                }
+                "p2p" | "ipfs" => peer_id(value()?)?,
+                "dns" | "dns4" | "dns6" | "dnsaddr" | "ip6zone" | "certhash" | "sni" | "onion"
+                | "onion3" | "garlic32" | "garlic64" => {
+                    value()?;
+                }
+                "unix" => {
+                    value()?;
+                    break;
+                }
+                "ws" | "wss" | "quic" | "quic-v1" | "tls" | "noise" | "p2p-circuit" | "webrtc"
+                | "webrtc-direct" | "webtransport" | "http" | "https" | "utp" | "udt"
+                | "p2p-webrtc-star" | "p2p-webrtc-direct" | "p2p-websocket-star"
+                | "p2p-stardust" | "x-parity-ws" | "x-parity-wss" => {}
+                "" => return Err("an empty protocol (`//`, or a `/` at the end)".into()),
+                other => return Err(format!("`/{other}` is not a multiaddr protocol")),
+            }
+        }
+        if protocols == 0 {
+            return Err("a multiaddr names at least one protocol".into());
+        }
+        Ok(())
+    }
+
+    /// `enr:` and the URL-safe base64 (no padding) of an RLP list of at most 300 bytes
+    /// (EIP-778). The signature is not checked here.
+    pub fn enr(s: &str) -> Result<(), String> {
+        let text = s.strip_prefix("enr:").ok_or("an ENR starts with 'enr:'")?;
+        let bytes = base64url(text).ok_or("the text after 'enr:' is not URL-safe base64")?;
+        if bytes.len() > 300 {
+            return Err(format!("{} bytes; an ENR has at most 300", bytes.len()));
+        }
+        let (len, header) = match bytes.first() {
+            Some(&b @ 0xc0..=0xf7) => (usize::from(b - 0xc0), 1),
+            Some(&b @ 0xf8..=0xff) => {
+                let n = usize::from(b - 0xf7);
+                let len = bytes
+                    .get(1..1 + n)
+                    .ok_or("a truncated record")?
+                    .iter()
+                    .fold(0usize, |acc, b| acc << 8 | usize::from(*b));
+                (len, 1 + n)
+            }
+            _ => return Err("not an RLP list, so not a node record".into()),
+        };
+        if header + len != bytes.len() {
+            return Err("the record's length does not match its RLP header".into());
+        }
+        Ok(())
+    }
+
+    fn base64url(s: &str) -> Option<Vec<u8>> {
+        let digit = |c: u8| match c {
+            b'A'..=b'Z' => Some(c - b'A'),
+            b'a'..=b'z' => Some(c - b'a' + 26),
+            b'0'..=b'9' => Some(c - b'0' + 52),
+            b'-' => Some(62),
+            b'_' => Some(63),
+            _ => None,
+        };
+        let mut out = Vec::with_capacity(s.len() * 3 / 4);
+        let (mut acc, mut bits) = (0u32, 0);
+        for c in s.trim_end_matches('=').bytes() {
+            acc = acc << 6 | u32::from(digit(c)?);
+            bits += 6;
+            if bits >= 8 {
+                bits -= 8;
+                out.push((acc >> bits) as u8);
+            }
+        }
+        Some(out)
+    }
+}
+
 text_type!(
     /// A libp2p peer id, such as `16Uiu2HAm...`.
     ///
@@ -293,7 +457,7 @@ text_type!(
     /// `libp2p_identity::PeerId` ([`ecosystem`]).
     ///
     /// ```
-    /// use pyrum_core::types::PeerId;
+    /// use pyrum_types::PeerId;
     /// assert!(PeerId::new("16Uiu2HAkuta54X4uaYDaGcG7UgyLcdKZKY6Vxp43fiF57BXoJ1GY").is_ok());
     /// assert!(PeerId::new("not-a-peer").is_err());
     /// ```
@@ -307,7 +471,7 @@ text_type!(
     /// sent, and it converts to and from `multiaddr::Multiaddr` ([`ecosystem`]).
     ///
     /// ```
-    /// use pyrum_core::types::Multiaddr;
+    /// use pyrum_types::Multiaddr;
     /// assert!(Multiaddr::new("/ip4/127.0.0.1/tcp/9000").is_ok());
     /// # #[cfg(feature = "ecosystem-ids")]
     /// assert!(Multiaddr::new("/ip4/999.1.1.1/tcp/x").is_err());
@@ -338,7 +502,7 @@ text_type!(
     /// A discv5 node id (bare hex, as Rumor takes it), or an ENR/enode to take it from.
     ///
     /// ```
-    /// use pyrum_core::types::{NodeId, NodeIdFlex};
+    /// use pyrum_types::{NodeId, NodeIdFlex};
     /// let id = NodeId([0xab; 32]);
     /// let flex: NodeIdFlex = id.into();                  // what `dv5 lookup` takes
     /// assert_eq!(flex.as_str(), "ab".repeat(32));        // bare hex: Rumor rejects 0x here
@@ -388,11 +552,11 @@ impl Multiaddr {
     /// The peer id of the address' last `/p2p/<id>` (or `/ipfs/<id>`) part, if it has one.
     ///
     /// ```
-    /// use pyrum_core::types::Multiaddr;
+    /// use pyrum_types::Multiaddr;
     /// let addr = Multiaddr::new("/ip4/127.0.0.1/tcp/9000/p2p/16Uiu2HAkuta54X4uaYDaGcG7UgyLcdKZKY6Vxp43fiF57BXoJ1GY")?;
     /// assert_eq!(addr.peer_id().unwrap().as_str(), "16Uiu2HAkuta54X4uaYDaGcG7UgyLcdKZKY6Vxp43fiF57BXoJ1GY");
     /// assert!(Multiaddr::new("/ip4/127.0.0.1/tcp/9000")?.peer_id().is_none());
-    /// # Ok::<(), pyrum_core::Error>(())
+    /// # Ok::<(), pyrum_types::Error>(())
     /// ```
     pub fn peer_id(&self) -> Option<PeerId> {
         let parts: Vec<&str> = self.0.split('/').collect();
@@ -411,8 +575,8 @@ impl Multiaddr {
 /// conversions give the parsed value, and take one to send.
 ///
 /// ```
-/// use pyrum_core::types::ecosystem::{libp2p_identity, multiaddr};
-/// use pyrum_core::types::{Multiaddr, PeerId};
+/// use pyrum_types::ecosystem::{libp2p_identity, multiaddr};
+/// use pyrum_types::{Multiaddr, PeerId};
 ///
 /// let addr: multiaddr::Multiaddr = "/ip4/127.0.0.1/tcp/9000".parse().unwrap();
 /// let ours = Multiaddr::from(addr.clone());                 // to pass to a command
@@ -421,11 +585,11 @@ impl Multiaddr {
 /// let peer = PeerId::new("16Uiu2HAkuta54X4uaYDaGcG7UgyLcdKZKY6Vxp43fiF57BXoJ1GY")?;
 /// let theirs: libp2p_identity::PeerId = peer.to_libp2p()?;
 /// assert_eq!(PeerId::from(theirs), peer);
-/// # Ok::<(), pyrum_core::Error>(())
+/// # Ok::<(), pyrum_types::Error>(())
 /// ```
 #[cfg(feature = "ecosystem-ids")]
 pub mod ecosystem {
-    use super::{Enr, Multiaddr, NodeId, PeerId};
+    use super::{shorten, Enr, Multiaddr, NodeId, PeerId};
     use crate::error::{Error, Result};
 
     pub use ::enr;
@@ -439,7 +603,7 @@ pub mod ecosystem {
     fn unreadable(what: &'static str, value: &str, reason: String) -> Error {
         Error::InvalidInput {
             what,
-            value: crate::quote::shorten(value),
+            value: shorten(value),
             reason,
         }
     }
@@ -706,11 +870,11 @@ fixed_bytes!(
     /// (Rumor's `ParseNodeID*` read no `0x`). Parsing accepts both.
     ///
     /// ```
-    /// use pyrum_core::types::{NodeId, ToArg};
+    /// use pyrum_types::{NodeId, ToArg};
     /// let id: NodeId = format!("0x{}", "01".repeat(32)).parse()?;
     /// assert_eq!(id.to_arg(), "01".repeat(32));
     /// assert_eq!(id.to_string(), "01".repeat(32));
-    /// # Ok::<(), pyrum_core::Error>(())
+    /// # Ok::<(), pyrum_types::Error>(())
     /// ```
     NodeId, 32, "node id", ""
 );
@@ -756,7 +920,9 @@ mod tests {
     const PEER: &str = "16Uiu2HAkuta54X4uaYDaGcG7UgyLcdKZKY6Vxp43fiF57BXoJ1GY";
     /// A record Rumor v0.3.6 made (`enr make --ip=127.0.0.1 --tcp=9000 --udp=9000 --priv=4a0e...`),
     /// and the node id and peer id `enr view` printed for it.
+    #[cfg_attr(not(feature = "ecosystem-ids"), allow(dead_code))]
     const ENR: &str = "enr:-Iu4QBcqiybl3ZvjSaUTDvfR28ukmmFgzoB1mVEZbR_virpJRjeIf5jDluIwxKAweMAxcl4B1mEfLuPbyZjRmOymGfECgmlkgnY0gmlwhH8AAAGJc2VjcDI1NmsxoQLsduCOEBMe8F5I6u4ReYvg0eWYgTiFv_PzTWdl2zx_wIN0Y3CCIyiDdWRwgiMo";
+    #[cfg_attr(not(feature = "ecosystem-ids"), allow(dead_code))]
     const ENR_NODE_ID: &str = "70907cf87b2a54184b4901cf4e9a251ebc4bd491bc07beb987ab9df7b90aa15a";
 
     #[test]
@@ -982,3 +1148,43 @@ macro_rules! text_field {
     )*};
 }
 text_field!(PeerId, Multiaddr, Enr, Enode, EnrOrEnode, FlexAddr, NodeIdFlex);
+
+#[cfg(all(test, not(feature = "ecosystem-ids")))]
+mod light_tests {
+    use super::*;
+
+    #[test]
+    fn real_values_pass_and_broken_ones_say_why() {
+        // As Rumor printed them (host view, enr make).
+        let peer = "16Uiu2HAmAkdGWFDQJENXrMkQWD3QuwmBQtuckeP2eSpgcX41Scej";
+        assert!(PeerId::new(peer).is_ok());
+        assert!(PeerId::new("12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA").is_ok());
+        assert!(PeerId::new("QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N").is_ok());
+        for bad in ["16Uiu2HAm-not-base58", "16Uiu2HAm", "abc0", ""] {
+            assert!(PeerId::new(bad).is_err(), "{bad}");
+        }
+        for good in [
+            format!("/ip4/127.0.0.1/tcp/9000/p2p/{peer}"),
+            "/ip6/::1/udp/9000/quic-v1".into(),
+            "/dns4/example.org/tcp/443/wss".into(),
+        ] {
+            assert!(Multiaddr::new(&good).is_ok(), "{good}");
+        }
+        for bad in [
+            "/ip4/999.1.1.1/tcp/x",
+            "/ip4/127.0.0.1/tcp/99999",
+            "ip4/1.2.3.4",
+            "/ip4/1.2.3.4/",
+            "/foo/1",
+            "/tcp",
+        ] {
+            let err = Multiaddr::new(bad).unwrap_err().to_string();
+            assert!(err.contains("multiaddr"), "{bad}: {err}");
+        }
+        // The example record of EIP-778.
+        let enr = "enr:-IS4QHCYrYZbAKWCBRlAy5zzaDZXJBGkcnh4MHcBFZntXNFrdvJjX04jRzjzCBOonrkTfj499SZuOh8R33Ls8RRcy5wBgmlkgnY0gmlwhH8AAAGJc2VjcDI1NmsxoQPKY0yuDUmstAHYpMa2_oxVtw0RW_QAdpzBQA8yWM0xOIN1ZHCCdl8";
+        assert!(Enr::new(enr).is_ok());
+        assert!(Enr::new("enr:!!!").is_err());
+        assert!(Enr::new("enr:AAAA").is_err());
+    }
+}

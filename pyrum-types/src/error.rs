@@ -80,14 +80,16 @@ pub enum Error {
 }
 
 impl Error {
-    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+    /// An [`Error::Io`] with what was being done.
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io {
             context: context.into(),
             source: Arc::new(source),
         }
     }
 
-    pub(crate) fn disconnected(cause: impl Into<Arc<str>>) -> Self {
+    /// An [`Error::Disconnected`] with its cause.
+    pub fn disconnected(cause: impl Into<Arc<str>>) -> Self {
         Error::Disconnected {
             cause: cause.into(),
         }
