@@ -7,84 +7,20 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_util::Stream;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::conn::Conn;
 use crate::entry::Entry;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::transport::within;
+use crate::types::output::read_field;
 use crate::types::FromField;
-
-/// What a call logged up to a point: the latest value of each key, and the entries.
-#[derive(Debug, Clone, Default)]
-pub struct Output {
-    /// The latest value of each key, merged over the entries.
-    pub fields: Map<String, Value>,
-    /// The entries, in order (markers excluded).
-    pub entries: Vec<Arc<Entry>>,
-    /// For a step that ran but whose own work failed (e.g. an rpc chunk with a non-zero result
-    /// code): Rumor's message. `None` for setup output and for steps that succeeded.
-    pub error: Option<String>,
-}
-
-impl Output {
-    /// Every value of `key`, in order.
-    pub fn all(&self, key: &str) -> Vec<&Value> {
-        self.entries
-            .iter()
-            .filter_map(|e| e.fields.get(key))
-            .collect()
-    }
-
-    /// A field every run logs, read into `T`; a missing or malformed one is
-    /// [`Error::Protocol`] naming `call` and the key.
-    pub fn required<T: FromField>(&self, call: &str, key: &str) -> Result<T> {
-        match self.fields.get(key) {
-            Some(v) => read_field(call, key, v),
-            None => Err(Error::Protocol(format!(
-                "`{call}` did not log `{key}` (logged: {})",
-                self.fields.keys().cloned().collect::<Vec<_>>().join(", ")
-            ))),
-        }
-    }
-
-    /// A field some runs log (`null` counts as absent).
-    pub fn optional<T: FromField>(&self, call: &str, key: &str) -> Result<Option<T>> {
-        match self.fields.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => read_field(call, key, v).map(Some),
-        }
-    }
-
-    /// Every value of a field logged in several entries, in order.
-    pub fn repeated<T: FromField>(&self, call: &str, key: &str) -> Result<Vec<T>> {
-        self.all(key)
-            .into_iter()
-            .map(|v| read_field(call, key, v))
-            .collect()
-    }
-
-    /// The fields not in `known`: what a newer Rumor logs that the spec does not name.
-    pub fn extra(&self, known: &[&str]) -> Map<String, Value> {
-        self.fields
-            .iter()
-            .filter(|(k, _)| !known.contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
-    }
-}
-
-pub(crate) fn read_field<T: FromField>(call: &str, key: &str, value: &Value) -> Result<T> {
-    T::from_field(value).map_err(|e| {
-        Error::Protocol(format!(
-            "`{call}` logged `{key}` in an unexpected form: {e}"
-        ))
-    })
-}
+pub use crate::types::Output;
 
 /// A call in flight: await its setup, read its entries, step it, cancel it.
 ///
 /// Awaiting a `Call` (or [`Call::setup`]) waits for Rumor's `__success` (Ok with the
-/// [`Output`] logged so far) or `__error` (an [`Error::Command`] with Rumor's message).
+/// [`Output`] logged so far) or `__error` (an [`Error::Command`](crate::Error::Command) with Rumor's message).
 /// Long-running calls stay open after that until [`Call::cancel`]; a call made with
 /// [`Command::cancel_on_drop`](crate::Command::cancel_on_drop) (the typed bindings set it for
 /// long-running commands) is cancelled when its last handle is dropped.
@@ -123,12 +59,7 @@ pub struct Call {
 impl Call {
     /// A handle for call number `n` that the router already counts.
     pub(crate) fn adopt(conn: Arc<Conn>, n: u64, actor: Arc<str>) -> Call {
-        Call {
-            conn,
-            n,
-            actor,
-            id: OnceLock::new(),
-        }
+        Call { conn, n, actor, id: OnceLock::new() }
     }
 }
 
@@ -147,18 +78,14 @@ impl Drop for Call {
 
 impl std::fmt::Debug for Call {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Call")
-            .field("id", &self.id())
-            .field("call", &self.display())
-            .finish()
+        f.debug_struct("Call").field("id", &self.id()).field("call", &self.display()).finish()
     }
 }
 
 impl Call {
     /// The call id Rumor knows this call by.
     pub fn id(&self) -> &str {
-        self.id
-            .get_or_init(|| format!("{}{}", self.conn.prefix, self.n).into_boxed_str())
+        self.id.get_or_init(|| format!("{}{}", self.conn.prefix, self.n).into_boxed_str())
     }
 
     /// The call as sent, without quoting (`alice: host view`), shortened if long.
@@ -172,7 +99,7 @@ impl Call {
     }
 
     /// Waits for setup: Ok with everything logged before `__success`, or the command's error.
-    /// The connection's setup limit applies ([`Error::Timeout`]).
+    /// The connection's setup limit applies ([`Error::Timeout`](crate::Error::Timeout)).
     ///
     /// # Cancel safety
     ///
@@ -204,10 +131,7 @@ impl Call {
 
     /// Every entry of this call that has `key`, in order: `call.stream("req_id")`.
     pub fn stream(&self, key: impl Into<String>) -> Entries {
-        Entries {
-            key: Some(key.into()),
-            ..self.entries()
-        }
+        Entries { key: Some(key.into()), ..self.entries() }
     }
 
     /// Takes one step (Rumor's `next`): waits until the call offers a step and Rumor has run
@@ -232,13 +156,7 @@ impl Call {
         let seq = self.conn.with_router(|r| r.start_step(self.n, limit))?;
         let pending = StepWait { call: self, seq };
         let grace = limit + self.conn.config.step_grace;
-        match tokio::time::timeout(grace, pending).await {
-            Ok(r) => r,
-            Err(_) => Err(Error::Timeout {
-                what: format!("step of `{}`", self.display()),
-                after: grace,
-            }),
-        }
+        within(grace, || format!("step of `{}`", self.display()), pending).await
     }
 
     /// The former name of [`Call::step`].
@@ -270,12 +188,8 @@ impl Call {
     pub async fn cancel_within(&self, limit: Duration) -> Result<()> {
         self.conn.with_router(|r| r.request_cancel(self.n));
         let wait = poll_fn(|cx| self.conn.with_router(|r| r.poll_cancel(self.n, cx)));
-        tokio::time::timeout(limit, wait).await.unwrap_or_else(|_| {
-            Err(Error::Timeout {
-                what: format!("cancel of `{}` (Rumor did not free it)", self.display()),
-                after: limit,
-            })
-        })
+        within(limit, || format!("cancel of `{}` (Rumor did not free it)", self.display()), wait)
+            .await
     }
 
     /// Waits until Rumor frees the call (`__freed`): its work is over. The connection's finish
@@ -295,12 +209,7 @@ impl Call {
     /// Cancel safe: it only waits.
     pub async fn finished_within(&self, limit: Duration) -> Result<()> {
         let wait = poll_fn(|cx| self.conn.with_router(|r| r.poll_finished(self.n, cx)));
-        tokio::time::timeout(limit, wait).await.unwrap_or_else(|_| {
-            Err(Error::Timeout {
-                what: format!("end of `{}`", self.display()),
-                after: limit,
-            })
-        })
+        within(limit, || format!("end of `{}`", self.display()), wait).await
     }
 
     /// True once Rumor has freed the call (or the connection is gone, or it was given up).
@@ -381,9 +290,9 @@ impl IntoFuture for Call {
 /// work on it.
 ///
 /// The call keeps its last `call_buffer` entries; a stream that falls further behind gets one
-/// [`Error::Lagged`] with the number it lost, then goes on from the oldest kept entry. Other
+/// [`Error::Lagged`](crate::Error::Lagged) with the number it lost, then goes on from the oldest kept entry. Other
 /// streams and calls are not affected. When the connection ends, the stream yields its
-/// [`Error::Disconnected`] once, then ends.
+/// [`Error::Disconnected`](crate::Error::Disconnected) once, then ends.
 pub struct Entries {
     call: Call,
     cursor: u64,
@@ -393,10 +302,7 @@ pub struct Entries {
 
 impl std::fmt::Debug for Entries {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Entries")
-            .field("call", &self.call.id())
-            .field("key", &self.key)
-            .finish()
+        f.debug_struct("Entries").field("call", &self.call.id()).field("key", &self.key).finish()
     }
 }
 
@@ -404,14 +310,8 @@ impl Stream for Entries {
     type Item = Result<Arc<Entry>>;
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        let Entries {
-            call,
-            cursor,
-            key,
-            ended,
-        } = this;
-        call.conn
-            .with_router(|r| r.poll_entry(call.n, cursor, key.as_deref(), ended, cx))
+        let Entries { call, cursor, key, ended } = this;
+        call.conn.with_router(|r| r.poll_entry(call.n, cursor, key.as_deref(), ended, cx))
     }
 }
 
@@ -452,10 +352,7 @@ impl Entries {
 
     /// This stream as typed values of its key.
     pub fn values<T: FromField>(self) -> Values<T> {
-        Values {
-            entries: self,
-            _type: std::marker::PhantomData,
-        }
+        Values { entries: self, _type: std::marker::PhantomData }
     }
 }
 

@@ -156,12 +156,7 @@ impl Conn {
         let nonce = format!("k{:016x}", random_u64());
         let (session_tx, _) = broadcast::channel(config.session_buffer.max(1));
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
-        let Wire {
-            name,
-            sink,
-            stream,
-            describe_close,
-        } = wire;
+        let Wire { name, sink, stream, describe_close } = wire;
         let permits = Arc::new(Semaphore::new(config.send_queue.max(1)));
         let conn = Arc::new(Conn {
             name: name.clone(),
@@ -169,10 +164,7 @@ impl Conn {
             router: Mutex::new(Router::new(prefix.clone(), nonce, config.call_buffer)),
             prefix,
             config,
-            outbox: Mutex::new(Outbox {
-                sink,
-                queue: VecDeque::new(),
-            }),
+            outbox: Mutex::new(Outbox { sink, queue: VecDeque::new() }),
             write: Arc::new(Notify::new()),
             wake_reader: Arc::new(Notify::new()),
             write_failed: OnceLock::new(),
@@ -187,14 +179,7 @@ impl Conn {
         let write = conn.write.clone();
         tokio::spawn(writer_task(weak.clone(), write));
         let wake_reader = conn.wake_reader.clone();
-        tokio::spawn(reader_task(
-            weak,
-            stream,
-            describe_close,
-            wake_reader,
-            stop_rx,
-            name,
-        ));
+        tokio::spawn(reader_task(weak, stream, describe_close, wake_reader, stop_rx, name));
         conn
     }
 
@@ -207,9 +192,7 @@ impl Conn {
         let lines = router.take_lines();
         let wakers = router.take_wakers();
         if !lines.is_empty() {
-            self.lock_outbox()
-                .queue
-                .extend(lines.into_iter().map(|l| (l, false)));
+            self.lock_outbox().queue.extend(lines.into_iter().map(|l| (l, false)));
             drop(router);
             self.write.notify_one();
         } else {
@@ -307,8 +290,7 @@ impl Conn {
     ) -> Result<u64> {
         let deadline = self.config.setup_timeout.map(|t| Instant::now() + t);
         let (n, first_deadline) =
-            self.lock_router()
-                .open_call(display, cancel_on_drop, deadline)?;
+            self.lock_router().open_call(display, cancel_on_drop, deadline)?;
         let line = line(n);
         tracing::trace!(target: "pyrum::wire", "send {line}");
         self.push_line(line, true, Some(cx));
@@ -342,36 +324,22 @@ impl Conn {
         wait.2 = result.is_ok();
         drop(wait);
         result.unwrap_or_else(|_| {
-            Err(Error::Timeout {
-                what: format!("statement `{display}`"),
-                after: limit,
-            })
+            Err(Error::Timeout { what: format!("statement `{display}`"), after: limit })
         })
     }
 
     /// Writing failed: the reader task ends the connection, with the transport's explanation.
     fn write_failed(&self, e: std::io::Error) {
-        let _ = self
-            .write_failed
-            .set(format!("{}: write failed: {e}", self.name));
+        let _ = self.write_failed.set(format!("{}: write failed: {e}", self.name));
         self.wake_reader.notify_one();
     }
 
     pub(crate) fn subscribe(&self) -> Option<broadcast::Receiver<Arc<Entry>>> {
-        self.session
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-            .map(|tx| tx.subscribe())
+        self.session.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|tx| tx.subscribe())
     }
 
     fn publish(&self, entry: Arc<Entry>) {
-        if let Some(tx) = self
-            .session
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-        {
+        if let Some(tx) = self.session.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
             let _ = tx.send(entry);
         }
     }
@@ -388,10 +356,7 @@ impl Conn {
         tracing::debug!(target: "pyrum::wire", "{err}");
         self.with_router(|r| r.close(err));
         self.permits.close();
-        self.session
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        self.session.lock().unwrap_or_else(|e| e.into_inner()).take();
         self.closed_notify.notify_waiters();
     }
 
@@ -555,14 +520,11 @@ impl Conn {
                     Ok(entry) => r.route(entry),
                     Err(e) => {
                         tracing::warn!(target: "pyrum::wire", "{e}");
-                        Routed::Session(Arc::new(Entry {
-                            level: Level::Unknown,
-                            msg: e.to_string(),
-                            call_id: None,
-                            actor: None,
-                            marker: None,
-                            fields: Default::default(),
-                        }))
+                        Routed::Session(Arc::new(Entry::local(
+                            Level::Unknown,
+                            e.to_string(),
+                            Default::default(),
+                        )))
                     }
                 })
                 .filter(|r| !matches!(r, Routed::Taken))

@@ -36,7 +36,6 @@
 #![warn(missing_docs)]
 
 mod call;
-mod command;
 mod conn;
 mod find;
 mod router;
@@ -45,11 +44,11 @@ pub mod transport;
 pub mod typed;
 
 pub use call::{Call, Entries, OpenCall, Output, Values};
-pub use command::Command;
 pub use conn::{Config, WireInfo};
 pub use entry::{Entry, Level, Marker};
 /// The values that go to Rumor and come back, and their traits (the `pyrum-types` crate).
 pub use pyrum_types as types;
+pub use pyrum_types::Command;
 pub use pyrum_types::{entry, quote};
 pub use pyrum_types::{Error, Result};
 

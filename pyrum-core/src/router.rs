@@ -36,10 +36,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::call::Output;
 use crate::entry::{Entry, Marker};
 use crate::error::{Error, Result};
 use crate::quote::push_quoted;
+use crate::types::Output;
 
 /// Prefix of the token echoed after each `next`: `pyrum-step:<nonce>:<call>:<seq>:<status>`.
 pub(crate) const STEP_TOKEN: &str = "pyrum-step:";
@@ -168,6 +168,7 @@ pub(crate) enum Routed {
 }
 
 /// The routing state of one connection.
+#[derive(Default)]
 pub(crate) struct Router {
     /// `py<8 hex>c<N>n`: every call id of this connection is the prefix and a number.
     prefix: String,
@@ -198,10 +199,6 @@ fn trace_call(prefix: &str, n: u64, shown: &str, what: &str) {
     tracing::debug!(target: "pyrum::call", call_id = %format_args!("{prefix}{n}"), call = shown, "{what}");
 }
 
-fn wake_all(list: &mut Vec<Waker>, into: &mut Vec<Waker>) {
-    into.append(list);
-}
-
 fn register(list: &mut Vec<Waker>, cx: &Context<'_>) {
     if !list.iter().any(|w| w.will_wake(cx.waker())) {
         list.push(cx.waker().clone());
@@ -210,22 +207,8 @@ fn register(list: &mut Vec<Waker>, cx: &Context<'_>) {
 
 impl Router {
     pub(crate) fn new(prefix: String, nonce: String, capacity: usize) -> Router {
-        Router {
-            prefix,
-            nonce,
-            capacity: capacity.max(1),
-            calls: HashMap::new(),
-            open: 0,
-            next_call: 1,
-            deadlines: VecDeque::new(),
-            stmts: VecDeque::new(),
-            stmt_done: HashMap::new(),
-            stmt_wakers: HashMap::new(),
-            next_stmt: 1,
-            closed: None,
-            out: Vec::new(),
-            wake: Vec::new(),
-        }
+        let capacity = capacity.max(1);
+        Router { prefix, nonce, capacity, next_call: 1, next_stmt: 1, ..Router::default() }
     }
 
     /// Calls not finished yet (open in Rumor, as far as the client knows).
@@ -271,17 +254,8 @@ impl Router {
         if display.len() > 120 {
             display = crate::quote::shorten_to(&display, 120);
         }
-        let flags = if cancel_on_drop {
-            flag::CANCEL_ON_DROP
-        } else {
-            0
-        };
-        let rec = Rec {
-            display: display.into_boxed_str(),
-            flags,
-            handles: 1,
-            ..Rec::default()
-        };
+        let flags = if cancel_on_drop { flag::CANCEL_ON_DROP } else { 0 };
+        let rec = Rec { display: display.into_boxed_str(), flags, handles: 1, ..Rec::default() };
         self.calls.insert(n, rec);
         self.open += 1;
         if let Some(d) = deadline {
@@ -302,10 +276,7 @@ impl Router {
 
     /// The call's display text (`alice: host view`).
     pub(crate) fn display(&self, n: u64) -> String {
-        self.calls
-            .get(&n)
-            .map(|r| r.display.to_string())
-            .unwrap_or_else(|| self.call_id(n))
+        self.calls.get(&n).map(|r| r.display.to_string()).unwrap_or_else(|| self.call_id(n))
     }
 
     /// A new handle of call `id`, if it is ours and not finished: its number and actor.
@@ -313,12 +284,7 @@ impl Router {
         let n = self.our_number(id)?;
         let rec = self.calls.get_mut(&n).filter(|r| !r.has(flag::FINISHED))?;
         rec.handles += 1;
-        let actor = rec
-            .display
-            .split(':')
-            .next()
-            .unwrap_or_default()
-            .to_string();
+        let actor = rec.display.split(':').next().unwrap_or_default().to_string();
         Some((n, actor))
     }
 
@@ -499,12 +465,9 @@ impl Router {
             }));
         }
         let setup_end = rec.setup_end;
-        let steps = rec.steps.get_or_insert_with(|| {
-            Box::new(Steps {
-                start: setup_end,
-                ..Steps::default()
-            })
-        });
+        let steps = rec
+            .steps
+            .get_or_insert_with(|| Box::new(Steps { start: setup_end, ..Steps::default() }));
         let seq = steps.next_seq;
         steps.next_seq += 1;
         steps.queued.push_back((seq, timeout));
@@ -529,12 +492,7 @@ impl Router {
         let Some((seq, timeout)) = steps.queued.pop_front() else {
             return;
         };
-        steps.inflight = Some(Inflight {
-            seq,
-            abandoned: false,
-            ran: None,
-            failure: None,
-        });
+        steps.inflight = Some(Inflight { seq, abandoned: false, ran: None, failure: None });
         let line = self.step_line(n, seq, timeout);
         self.out.push(line);
     }
@@ -631,10 +589,7 @@ impl Router {
     /// The latest value of `key` the call logged (as far as its log reaches).
     pub(crate) fn latest(&self, n: u64, key: &str) -> Option<Value> {
         let rec = self.calls.get(&n)?;
-        rec.log
-            .iter()
-            .rev()
-            .find_map(|e| e.fields.get(key).cloned())
+        rec.log.iter().rev().find_map(|e| e.fields.get(key).cloned())
     }
 
     // ---- statements -------------------------------------------------------------------------
@@ -658,12 +613,7 @@ impl Router {
         line.push_str("\"$(");
         line.push_str(&inner);
         line.push_str("; 'printf' '\\n%s' \"$?\")\"");
-        self.stmts.push_back(Stmt {
-            n,
-            words,
-            entries: Vec::new(),
-            abandoned: false,
-        });
+        self.stmts.push_back(Stmt { n, words, entries: Vec::new(), abandoned: false });
         self.out.push(line);
         Ok(n)
     }
@@ -734,19 +684,12 @@ impl Router {
         {
             return Routed::Taken;
         }
-        if self
-            .stmts
-            .front()
-            .is_some_and(|s| statement_owns(&s.words, &entry))
-        {
+        if self.stmts.front().is_some_and(|s| statement_owns(&s.words, &entry)) {
             self.stmts[0].entries.push(Arc::new(entry));
             return Routed::Taken;
         }
         if entry.msg == "failed to run input" {
-            let why = entry
-                .str_field("error")
-                .unwrap_or("no error given")
-                .to_string();
+            let why = entry.str_field("error").unwrap_or("no error given").to_string();
             return Routed::Stop(Arc::new(entry), why);
         }
         Routed::Session(Arc::new(entry))
@@ -757,9 +700,7 @@ impl Router {
     }
 
     fn front_is_include(&self) -> bool {
-        self.stmts
-            .front()
-            .is_some_and(|s| s.words.iter().any(|w| w == "include"))
+        self.stmts.front().is_some_and(|s| s.words.iter().any(|w| w == "include"))
     }
 
     fn on_call_entry(&mut self, n: u64, entry: Entry) {
@@ -780,7 +721,7 @@ impl Router {
                         rec.base += 1;
                     }
                     rec.log.push_back(Arc::new(entry));
-                    wake_all(&mut rec.wake_entries, &mut self.wake);
+                    self.wake.append(&mut rec.wake_entries);
                 }
             }
             Some(Marker::Success) => {
@@ -792,20 +733,15 @@ impl Router {
                         steps.start = rec.setup_end;
                     }
                 }
-                wake_all(&mut rec.wake_markers, &mut self.wake);
+                self.wake.append(&mut rec.wake_markers);
             }
             Some(Marker::Error(ref message)) => {
-                trace_call(
-                    &self.prefix,
-                    n,
-                    &rec.display,
-                    &format!("setup failed: {message}"),
-                );
+                trace_call(&self.prefix, n, &rec.display, &format!("setup failed: {message}"));
                 if rec.failure.is_none() && !rec.has(flag::SETUP_OK) {
                     rec.setup_end = rec.seq();
                     rec.failure = Some(Box::new(Error::command(&*rec.display, message.clone())));
                 }
-                wake_all(&mut rec.wake_markers, &mut self.wake);
+                self.wake.append(&mut rec.wake_markers);
             }
             Some(Marker::Step) => {
                 let end = rec.seq();
@@ -842,16 +778,9 @@ impl Router {
     }
 
     fn on_call_failed(&mut self, n: u64, entry: &Entry) {
-        let message = entry
-            .str_field("error")
-            .unwrap_or("command failed")
-            .to_string();
-        let control = entry
-            .fields
-            .get("args")
-            .and_then(|a| a.get(1))
-            .and_then(Value::as_str)
-            .unwrap_or("");
+        let message = entry.str_field("error").unwrap_or("command failed").to_string();
+        let control =
+            entry.fields.get("args").and_then(|a| a.get(1)).and_then(Value::as_str).unwrap_or("");
         let Some(rec) = self.calls.get_mut(&n) else {
             return;
         };
@@ -871,7 +800,7 @@ impl Router {
                 rec.flags &= !flag::CANCEL_WANTED;
                 let error = Error::command(format!("{} (cancel)", rec.display), message);
                 rec.cancel_error = Some(Box::new(error));
-                wake_all(&mut rec.wake_markers, &mut self.wake);
+                self.wake.append(&mut rec.wake_markers);
             }
             _ => {
                 // The call itself: after its `__error` this repeats it; without markers (Rumor
@@ -906,12 +835,7 @@ impl Router {
             return;
         };
         let ran = inflight.ran;
-        trace_call(
-            &self.prefix,
-            n,
-            &display,
-            &format!("step {seq} ended with status {status}"),
-        );
+        trace_call(&self.prefix, n, &display, &format!("step {seq} ended with status {status}"));
         let result = match (status, inflight.failure) {
             (0, _) => Ok(ran),
             // `step failed: X` where X is not the wait's own timeout: the step ran (and logged
@@ -971,10 +895,7 @@ impl Router {
             Some((out, status)) => (out, status.trim().parse().unwrap_or(-1)),
             None => ("", captured.trim().parse().unwrap_or(-1)),
         };
-        let out = StatementOut {
-            stdout: stdout.to_string(),
-            entries: s.entries,
-        };
+        let out = StatementOut { stdout: stdout.to_string(), entries: s.entries };
         let result = if status == 0 {
             Ok(out)
         } else {
@@ -1042,9 +963,7 @@ impl Router {
             // A `next` in flight gets its own answer from Rumor (a step that already ran has its
             // token on the way), unless the connection is gone, or the step never ran: the call
             // is over, so it never will.
-            if let Some(inflight) = steps
-                .inflight
-                .take_if(|i| closed.is_some() || i.ran.is_none())
+            if let Some(inflight) = steps.inflight.take_if(|i| closed.is_some() || i.ran.is_none())
             {
                 if !inflight.abandoned {
                     steps.done.push(end(inflight.seq));
@@ -1052,8 +971,8 @@ impl Router {
             }
             self.wake.extend(steps.wakers.drain(..).map(|(_, w)| w));
         }
-        wake_all(&mut rec.wake_markers, &mut self.wake);
-        wake_all(&mut rec.wake_entries, &mut self.wake);
+        self.wake.append(&mut rec.wake_markers);
+        self.wake.append(&mut rec.wake_entries);
         if rec.handles == 0 {
             self.calls.remove(&n);
         }
@@ -1078,7 +997,7 @@ impl Router {
                 what: format!("setup of `{}`", rec.display),
                 after: limit.unwrap_or_default(),
             }));
-            wake_all(&mut rec.wake_markers, &mut self.wake);
+            self.wake.append(&mut rec.wake_markers);
             if !rec.has(flag::REGISTERED) {
                 // No marker will ever come (or so late that nobody waits): forget the call.
                 self.finish(n, None);
@@ -1113,15 +1032,9 @@ fn step_ran_then_failed(message: &str) -> bool {
 /// and `kill`, what an `include` logged.
 fn statement_owns(words: &[String], e: &Entry) -> bool {
     if e.msg == "failed" {
-        return e
-            .fields
-            .get("args")
-            .and_then(Value::as_array)
-            .is_some_and(|a| {
-                a.iter()
-                    .map(Value::as_str)
-                    .eq(words.iter().map(|w| Some(w.as_str())))
-            });
+        return e.fields.get("args").and_then(Value::as_array).is_some_and(|a| {
+            a.iter().map(Value::as_str).eq(words.iter().map(|w| Some(w.as_str())))
+        });
     }
     let (actor, rest) = match words.split_first() {
         Some((first, rest)) if first.ends_with(':') => (Some(&first[..first.len() - 1]), rest),

@@ -32,15 +32,11 @@ fn log(r: &mut Router, n: u64, fields: &str) -> bool {
 }
 
 fn stdout(r: &mut Router, text: &str) -> Routed {
-    r.route(entry(
-        &serde_json::json!({"level": "info", "msg": "", "stdout": text}).to_string(),
-    ))
+    r.route(entry(&serde_json::json!({"level": "info", "msg": "", "stdout": text}).to_string()))
 }
 
 fn open(r: &mut Router, cancel_on_drop: bool) -> u64 {
-    r.open_call("a: host notify".into(), cancel_on_drop, None)
-        .unwrap()
-        .0
+    r.open_call("a: host notify".into(), cancel_on_drop, None).unwrap().0
 }
 
 #[test]
@@ -118,10 +114,7 @@ fn steps_go_out_one_at_a_time_in_order_with_their_own_results() {
     let n = open(&mut r, true);
     let s0 = r.start_step(n, Duration::from_secs(5)).unwrap();
     let s1 = r.start_step(n, Duration::from_secs(5)).unwrap();
-    assert!(
-        r.take_lines().is_empty(),
-        "held until Rumor registered the call"
-    );
+    assert!(r.take_lines().is_empty(), "held until Rumor registered the call");
     log(&mut r, n, r#""__success":"true""#);
     let lines = r.take_lines();
     assert_eq!(lines.len(), 1, "one next at a time: {lines:?}");
@@ -131,10 +124,7 @@ fn steps_go_out_one_at_a_time_in_order_with_their_own_results() {
 
     log(&mut r, n, r#""req_id":7"#);
     log(&mut r, n, r#""__step":true"#);
-    assert!(
-        r.poll_step(n, s0, &cx()).is_pending(),
-        "a step ends with its token"
-    );
+    assert!(r.poll_step(n, s0, &cx()).is_pending(), "a step ends with its token");
     stdout(&mut r, &format!("{token0}0\n"));
     match r.poll_step(n, s0, &cx()) {
         Poll::Ready(Ok(out)) => assert_eq!(out.fields["req_id"], 7),
@@ -142,10 +132,7 @@ fn steps_go_out_one_at_a_time_in_order_with_their_own_results() {
     }
     // The token released the next step.
     let lines = r.take_lines();
-    assert_eq!(
-        step_token(&lines[0]),
-        format!("pyrum-step:{NONCE}:{n}:{s1}:")
-    );
+    assert_eq!(step_token(&lines[0]), format!("pyrum-step:{NONCE}:{n}:{s1}:"));
     assert!(r.poll_step(n, s1, &cx()).is_pending());
 }
 
@@ -166,10 +153,7 @@ fn a_dropped_step_is_never_sent_or_its_result_is_thrown_away() {
     stdout(&mut r, &format!("{token0}0\n"));
     let lines = r.take_lines();
     assert_eq!(lines.len(), 1);
-    assert_eq!(
-        step_token(&lines[0]),
-        format!("pyrum-step:{NONCE}:{n}:{s2}:")
-    );
+    assert_eq!(step_token(&lines[0]), format!("pyrum-step:{NONCE}:{n}:{s2}:"));
     log(&mut r, n, r#""req_id":2"#);
     log(&mut r, n, r#""__step":true"#);
     stdout(&mut r, &format!("{}0\n", step_token(&lines[0])));
@@ -194,10 +178,7 @@ fn tokens_without_the_secret_are_session_output() {
         format!("pyrum-step::{n}:{s}:0"),
         "pyrum-stmt:k0000000000000000:1:x\n0".to_string(),
     ] {
-        assert!(
-            matches!(stdout(&mut r, &forged), Routed::Session(_)),
-            "{forged}"
-        );
+        assert!(matches!(stdout(&mut r, &forged), Routed::Session(_)), "{forged}");
     }
     assert!(r.poll_step(n, s, &cx()).is_pending());
 }
@@ -233,9 +214,7 @@ fn stmt_token(k: u64, stdout: &str, status: i32) -> String {
 #[test]
 fn statements_take_only_what_is_theirs_in_order() {
     let mut r = router();
-    let k1 = r
-        .open_statement(vec!["alice:".into(), "calls".into()])
-        .unwrap();
+    let k1 = r.open_statement(vec!["alice:".into(), "calls".into()]).unwrap();
     let k2 = r.open_statement(vec!["grab".into(), "x".into()]).unwrap();
     let lines = r.take_lines();
     assert_eq!(
@@ -300,19 +279,10 @@ fn setup_deadline_fails_the_setup_and_forgets_a_call_rumor_never_registered() {
     log(&mut r, slow, r#""msg":"sleeping""#);
     assert_eq!(r.sweep(t0 - Duration::from_millis(1), limit), Some(t0));
     assert_eq!(r.sweep(t0, limit), None);
-    assert!(matches!(
-        r.poll_setup(never, &cx()),
-        Poll::Ready(Err(Error::Timeout { .. }))
-    ));
-    assert!(matches!(
-        r.poll_setup(slow, &cx()),
-        Poll::Ready(Err(Error::Timeout { .. }))
-    ));
+    assert!(matches!(r.poll_setup(never, &cx()), Poll::Ready(Err(Error::Timeout { .. }))));
+    assert!(matches!(r.poll_setup(slow, &cx()), Poll::Ready(Err(Error::Timeout { .. }))));
     assert!(r.is_finished(never));
-    assert!(
-        !r.is_finished(slow),
-        "registered: it may still run in Rumor"
-    );
+    assert!(!r.is_finished(slow), "registered: it may still run in Rumor");
     assert_eq!(r.pending(), 1);
 }
 
@@ -323,10 +293,7 @@ fn a_call_that_failed_before_any_marker_ends() {
     r.route(entry(
         &serde_json::json!({"level": "warning", "msg": "failed", "args": [format!("_{PREFIX}{n}"), "a:", "lvl_trace", "nope"], "error": "exit status 127: not found"}).to_string(),
     ));
-    assert!(matches!(
-        r.poll_setup(n, &cx()),
-        Poll::Ready(Err(Error::Command { .. }))
-    ));
+    assert!(matches!(r.poll_setup(n, &cx()), Poll::Ready(Err(Error::Command { .. }))));
     assert!(r.is_finished(n));
     assert_eq!(r.pending(), 0);
 }
@@ -340,22 +307,10 @@ fn close_fails_everything_at_once() {
     let s = r.start_step(b, Duration::from_secs(5)).unwrap();
     let k = r.open_statement(vec!["echo".into()]).unwrap();
     r.close(Error::disconnected("gone"));
-    assert!(matches!(
-        r.poll_setup(a, &cx()),
-        Poll::Ready(Err(Error::Disconnected { .. }))
-    ));
-    assert!(matches!(
-        r.poll_step(b, s, &cx()),
-        Poll::Ready(Err(Error::Disconnected { .. }))
-    ));
-    assert!(matches!(
-        r.poll_finished(b, &cx()),
-        Poll::Ready(Err(Error::Disconnected { .. }))
-    ));
-    assert!(matches!(
-        r.poll_statement(k, &cx()),
-        Poll::Ready(Err(Error::Disconnected { .. }))
-    ));
+    assert!(matches!(r.poll_setup(a, &cx()), Poll::Ready(Err(Error::Disconnected { .. }))));
+    assert!(matches!(r.poll_step(b, s, &cx()), Poll::Ready(Err(Error::Disconnected { .. }))));
+    assert!(matches!(r.poll_finished(b, &cx()), Poll::Ready(Err(Error::Disconnected { .. }))));
+    assert!(matches!(r.poll_statement(k, &cx()), Poll::Ready(Err(Error::Disconnected { .. }))));
     assert!(r.open_call("x".into(), false, None).is_err());
     assert_eq!(r.pending(), 0);
 }
@@ -378,12 +333,7 @@ fn streams_read_every_entry_and_lag_alone() {
             other => panic!("{other:?}"),
         }
     }
-    assert!(r
-        .poll_entry(n, &mut cursor, None, &mut ended, &cx())
-        .is_pending());
+    assert!(r.poll_entry(n, &mut cursor, None, &mut ended, &cx()).is_pending());
     log(&mut r, n, r#""__freed":"true""#);
-    assert!(matches!(
-        r.poll_entry(n, &mut cursor, None, &mut ended, &cx()),
-        Poll::Ready(None)
-    ));
+    assert!(matches!(r.poll_entry(n, &mut cursor, None, &mut ended, &cx()), Poll::Ready(None)));
 }

@@ -11,12 +11,12 @@ use serde_json::Value;
 use tokio::sync::broadcast;
 
 use crate::call::Call;
-use crate::command::Command;
 use crate::conn::{new_prefix, Config, Conn, Room, WireInfo};
 use crate::entry::{Entry, Level};
 use crate::error::{Error, Result};
 use crate::quote::{check_word, push_quoted};
 use crate::transport::{self, Wire};
+use crate::types::Command;
 
 /// A connection to one Rumor session: cheap to clone, `Send + Sync`.
 ///
@@ -40,23 +40,13 @@ pub struct Rumor {
 
 impl std::fmt::Debug for Rumor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Rumor")
-            .field("transport", &self.conn.name)
-            .finish()
+        f.debug_struct("Rumor").field("transport", &self.conn.name).finish()
     }
 }
 
 /// Session built-ins: they are statements, not calls (Rumor gives them no call id).
-const BUILTINS: [&str; 8] = [
-    "next",
-    "cancel",
-    "calls",
-    "kill",
-    "me",
-    "grab",
-    "clear_log_data",
-    "include",
-];
+const BUILTINS: [&str; 8] =
+    ["next", "cancel", "calls", "kill", "me", "grab", "clear_log_data", "include"];
 
 impl Rumor {
     /// Starts `rumor bare --level=trace` from [`find_rumor`](crate::find_rumor) with default
@@ -107,19 +97,13 @@ impl Rumor {
     /// Names are ASCII letters, digits, `-`, `_` and `.`.
     pub fn actor(&self, name: &str) -> Result<Actor> {
         crate::quote::check_actor_name(name)?;
-        Ok(Actor {
-            rumor: self.clone(),
-            name: name.into(),
-        })
+        Ok(Actor { rumor: self.clone(), name: name.into() })
     }
 
     /// Rumor's default actor of the session (`DEFAULT_ACTOR_ID`), which commands use when no
     /// actor is named.
     pub fn default_actor(&self) -> Actor {
-        Actor {
-            rumor: self.clone(),
-            name: "DEFAULT_ACTOR_ID".into(),
-        }
+        Actor { rumor: self.clone(), name: "DEFAULT_ACTOR_ID".into() }
     }
 
     /// Entries that belong to no call or statement of this client: output of calls of other
@@ -127,9 +111,7 @@ impl Rumor {
     /// [`Level::Unknown`]). A slow receiver loses old entries (`RecvError::Lagged`), never the
     /// connection.
     pub fn session_events(&self) -> Result<broadcast::Receiver<Arc<Entry>>> {
-        self.conn
-            .subscribe()
-            .ok_or_else(|| self.conn.disconnect_error())
+        self.conn.subscribe().ok_or_else(|| self.conn.disconnect_error())
     }
 
     /// Runs one statement in Rumor's foreground (a built-in such as `kill`, `me`, `grab`,
@@ -166,14 +148,7 @@ impl Rumor {
         if !stdout.trim().is_empty() {
             let mut fields = serde_json::Map::new();
             fields.insert("stdout".into(), Value::String(stdout.to_string()));
-            entries.push(Arc::new(Entry {
-                level: Level::Info,
-                msg: String::new(),
-                call_id: None,
-                actor: None,
-                marker: None,
-                fields,
-            }));
+            entries.push(Arc::new(Entry::local(Level::Info, "", fields)));
         }
         Ok(entries)
     }
@@ -185,10 +160,7 @@ impl Rumor {
     ///
     /// As [`Rumor::statement`].
     pub async fn grab(&self, name: &str) -> Result<Value> {
-        let out = self
-            .conn
-            .statement(vec!["grab".into(), name.into()])
-            .await?;
+        let out = self.conn.statement(vec!["grab".into(), name.into()]).await?;
         serde_json::from_str(out.stdout.trim()).map_err(|e| {
             Error::Protocol(format!(
                 "`grab {name}` printed {:?}, which is not JSON ({e})",
@@ -230,13 +202,8 @@ impl Rumor {
     pub async fn close(&self) -> Result<()> {
         self.send_raw_line("exit").await?;
         let limit = self.conn.config.cancel_timeout;
-        match tokio::time::timeout(limit, self.conn.closed()).await {
-            Ok(_) => Ok(()),
-            Err(_) => Err(Error::Timeout {
-                what: "Rumor ending the session after `exit`".into(),
-                after: limit,
-            }),
-        }
+        let what = || "Rumor ending the session after `exit`".to_string();
+        transport::within(limit, what, async { Ok(self.conn.closed().await) }).await.map(drop)
     }
 
     /// Waits until the connection is gone, and returns why.
@@ -469,17 +436,13 @@ impl RumorBuilder {
         let prefix = new_prefix();
         let wire = match &self.hook {
             Some(hook) => {
-                let info = WireInfo {
-                    id_prefix: prefix.clone(),
-                    transport: wire.name().to_string(),
-                };
+                let info =
+                    WireInfo { id_prefix: prefix.clone(), transport: wire.name().to_string() };
                 hook(wire, &info)
             }
             None => wire,
         };
-        Rumor {
-            conn: Conn::start(wire, self.config, prefix),
-        }
+        Rumor { conn: Conn::start(wire, self.config, prefix) }
     }
 }
 
@@ -606,10 +569,7 @@ impl Actor {
                 other => Err(Error::Protocol(format!("`calls` listed {other}"))),
             })
             .unwrap_or_else(|| {
-                Err(Error::Protocol(format!(
-                    "`{}: calls` logged no listing",
-                    self.name
-                )))
+                Err(Error::Protocol(format!("`{}: calls` logged no listing", self.name)))
             })
     }
 
@@ -633,20 +593,11 @@ impl Actor {
     /// As [`Rumor::statement`].
     pub async fn include(&self, path: &str) -> Result<Vec<Arc<Entry>>> {
         check_word("path", path)?;
-        self.rumor
-            .statement([
-                format!("{}:", self.name),
-                "include".into(),
-                path.to_string(),
-            ])
-            .await
+        self.rumor.statement([format!("{}:", self.name), "include".into(), path.to_string()]).await
     }
 
     async fn statement(&self, word: &str) -> Result<crate::router::StatementOut> {
-        self.rumor
-            .conn
-            .statement(vec![format!("{}:", self.name), word.into()])
-            .await
+        self.rumor.conn.statement(vec![format!("{}:", self.name), word.into()]).await
     }
 }
 
@@ -660,11 +611,6 @@ impl Call {
     /// # Ok(()) }
     /// ```
     pub fn actor(&self) -> Actor {
-        Actor {
-            rumor: Rumor {
-                conn: self.conn.clone(),
-            },
-            name: self.actor.clone(),
-        }
+        Actor { rumor: Rumor { conn: self.conn.clone() }, name: self.actor.clone() }
     }
 }

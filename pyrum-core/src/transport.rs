@@ -107,12 +107,7 @@ impl Wire {
         stream: LineStream,
         describe_close: Option<Describe>,
     ) -> Wire {
-        Wire {
-            name,
-            sink,
-            stream,
-            describe_close,
-        }
+        Wire { name, sink, stream, describe_close }
     }
 }
 
@@ -125,10 +120,7 @@ struct LossyLines {
 
 impl LossyLines {
     fn new(max: usize) -> LossyLines {
-        LossyLines {
-            max: max.max(1),
-            searched: 0,
-        }
+        LossyLines { max: max.max(1), searched: 0 }
     }
 }
 
@@ -225,8 +217,7 @@ impl StderrTail {
                 t.line.push(b);
             }
         }
-        t.bytes
-            .extend(&chunk[chunk.len().saturating_sub(Self::KEEP)..]);
+        t.bytes.extend(&chunk[chunk.len().saturating_sub(Self::KEEP)..]);
         let excess = t.bytes.len().saturating_sub(Self::KEEP);
         t.bytes.drain(..excess);
     }
@@ -299,11 +290,8 @@ pub(crate) fn spawn_bare(bin: &Path, max_line: usize) -> Result<(Wire, StderrTai
                 child.wait().await
             }
         };
-        let _ = status_tx.send(Some(
-            status
-                .map(|s| s.to_string())
-                .unwrap_or_else(|e| e.to_string()),
-        ));
+        let _ =
+            status_tx.send(Some(status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string())));
     });
 
     let name = format!(
@@ -341,43 +329,29 @@ pub(crate) fn spawn_bare(bin: &Path, max_line: usize) -> Result<(Wire, StderrTai
     Ok((wire, tail))
 }
 
-async fn within<T>(
+/// `fut`, or [`Error::Timeout`] naming `what` once `limit` has passed.
+pub(crate) async fn within<T>(
     limit: Duration,
     what: impl FnOnce() -> String,
     fut: impl std::future::Future<Output = Result<T>>,
 ) -> Result<T> {
-    tokio::time::timeout(limit, fut).await.unwrap_or_else(|_| {
-        Err(Error::Timeout {
-            what: what(),
-            after: limit,
-        })
-    })
+    tokio::time::timeout(limit, fut)
+        .await
+        .unwrap_or_else(|_| Err(Error::Timeout { what: what(), after: limit }))
 }
 
 /// Connects to `rumor serve --tcp ADDR`.
 pub(crate) async fn connect_tcp(addr: &str, config: &Config) -> Result<Wire> {
     let connect = async {
         tokio::net::TcpStream::connect(addr).await.map_err(|e| {
-            Error::io(
-                format!("connecting to {addr} (is `rumor serve --tcp {addr}` running?)"),
-                e,
-            )
+            Error::io(format!("connecting to {addr} (is `rumor serve --tcp {addr}` running?)"), e)
         })
     };
-    let stream = within(
-        config.connect_timeout,
-        || format!("connecting to {addr}"),
-        connect,
-    )
-    .await?;
+    let stream =
+        within(config.connect_timeout, || format!("connecting to {addr}"), connect).await?;
     let _ = stream.set_nodelay(true);
     let (r, w) = stream.into_split();
-    Ok(Wire::from_io(
-        format!("tcp {addr}"),
-        r,
-        w,
-        config.max_line_length,
-    ))
+    Ok(Wire::from_io(format!("tcp {addr}"), r, w, config.max_line_length))
 }
 
 /// Connects to `rumor serve --ipc PATH`.
@@ -398,12 +372,7 @@ pub(crate) async fn connect_unix(path: &Path, config: &Config) -> Result<Wire> {
     let what = || format!("connecting to unix socket {}", path.display());
     let stream = within(config.connect_timeout, what, connect).await?;
     let (r, w) = stream.into_split();
-    Ok(Wire::from_io(
-        format!("unix {}", path.display()),
-        r,
-        w,
-        config.max_line_length,
-    ))
+    Ok(Wire::from_io(format!("unix {}", path.display()), r, w, config.max_line_length))
 }
 
 /// Connects to `rumor serve --http HOST:PORT --api-key KEY` at `url` (`ws://HOST:PORT/ws`).

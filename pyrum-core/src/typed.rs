@@ -40,12 +40,13 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crate::call::{Call, Entries, Output, Values};
-use crate::command::Command;
+use crate::call::{Call, Entries, Values};
 use crate::conn::Room;
 use crate::error::Result;
 use crate::rumor::Actor;
+use crate::types::Command;
 use crate::types::FromField;
+use crate::types::Output;
 
 /// A typed value read from what a call logged (a generated result or step struct).
 pub trait FromOutput: Sized {
@@ -154,29 +155,20 @@ pub struct TypedCall<C> {
 
 impl<C> Clone for TypedCall<C> {
     fn clone(&self) -> Self {
-        TypedCall {
-            call: self.call.clone(),
-            _command: PhantomData,
-        }
+        TypedCall { call: self.call.clone(), _command: PhantomData }
     }
 }
 
 impl<C: CommandSpec> std::fmt::Debug for TypedCall<C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TypedCall")
-            .field("command", &C::PATH)
-            .field("id", &self.call.id())
-            .finish()
+        f.debug_struct("TypedCall").field("command", &C::PATH).field("id", &self.call.id()).finish()
     }
 }
 
 impl<C> TypedCall<C> {
     /// Types an untyped call (the caller vouches it runs command `C`).
     pub fn new(call: Call) -> TypedCall<C> {
-        TypedCall {
-            call,
-            _command: PhantomData,
-        }
+        TypedCall { call, _command: PhantomData }
     }
 
     /// The untyped call: every entry, any key.
@@ -305,9 +297,7 @@ pub struct CallFuture<C: CommandSpec> {
 impl<C: CommandSpec> CallFuture<C> {
     /// The future for a builder.
     pub fn new(spec: C) -> CallFuture<C> {
-        CallFuture {
-            state: State::Start(spec),
-        }
+        CallFuture { state: State::Start(spec) }
     }
 }
 
@@ -324,9 +314,7 @@ impl<C: CommandSpec> Future for CallFuture<C> {
                 Poll::Pending => return Poll::Pending,
             }
         }
-        let State::Sent(call) = &this.state else {
-            unreachable!("sent above")
-        };
+        let State::Sent(call) = &this.state else { unreachable!("sent above") };
         let setup = match call.poll_setup(cx) {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(r) => r,
@@ -353,9 +341,7 @@ pub struct SendFuture<C: CommandSpec> {
 impl<C: CommandSpec> SendFuture<C> {
     /// The future for a builder.
     pub fn new(spec: C) -> SendFuture<C> {
-        SendFuture {
-            state: State::Start(spec),
-        }
+        SendFuture { state: State::Start(spec) }
     }
 }
 

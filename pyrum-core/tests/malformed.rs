@@ -30,20 +30,11 @@ const ROUTER_CASES: u32 = 300;
 const CASE_LIMIT: Duration = Duration::from_secs(5);
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
 }
 
 fn config(cases: u32) -> Config {
-    Config {
-        cases,
-        failure_persistence: None,
-        max_shrink_iters: 512,
-        ..Config::default()
-    }
+    Config { cases, failure_persistence: None, max_shrink_iters: 512, ..Config::default() }
 }
 
 /// Keys Rumor's entries use, with special meaning to the parser or the router.
@@ -158,11 +149,7 @@ fn fuzz_malformed_lines_entry_parser_never_panics() {
             let result = Entry::parse(&line);
             let took = started.elapsed();
             slowest.set(slowest.get().max(took));
-            prop_assert!(
-                took < Duration::from_secs(1),
-                "{took:?} for {} bytes",
-                line.len()
-            );
+            prop_assert!(took < Duration::from_secs(1), "{took:?} for {} bytes", line.len());
             match result {
                 Ok(entry) => {
                     parsed.set(parsed.get() + 1);
@@ -186,10 +173,7 @@ fn fuzz_malformed_lines_entry_parser_never_panics() {
     eprintln!(
         "entry parser: {PARSER_CASES} lines, {parsed} parsed as entries, slowest {slowest:?}"
     );
-    assert!(
-        parsed > PARSER_CASES / 10,
-        "the generator makes real entries too"
-    );
+    assert!(parsed > PARSER_CASES / 10, "the generator makes real entries too");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -201,17 +185,11 @@ enum Line {
     /// Any line at all.
     Raw(String),
     /// An entry for a live call: its fields, maybe a marker.
-    ForCall {
-        target: usize,
-        fields: Map<String, Value>,
-    },
+    ForCall { target: usize, fields: Map<String, Value> },
     /// A marker for a live call.
     Marker { target: usize, marker: usize },
     /// The session's `failed` warning naming a live call, maybe for its `next`/`cancel`.
-    Failed {
-        target: usize,
-        control: Option<&'static str>,
-    },
+    Failed { target: usize, control: Option<&'static str> },
 }
 
 fn script_line() -> impl Strategy<Value = Line> {
@@ -233,11 +211,7 @@ fn render(line: &Line, ids: &[String]) -> String {
             Value::Object(obj).to_string()
         }
         Line::Marker { target, marker } => {
-            let value = if *marker == 0 {
-                json!(true)
-            } else {
-                json!("true")
-            };
+            let value = if *marker == 0 { json!(true) } else { json!("true") };
             json!({"call_id": ids[*target], "actor": "a", "level": "trace", "msg": "", MARKERS[*marker]: value})
                 .to_string()
         }
@@ -255,9 +229,7 @@ fn fake_client(buffer: usize) -> (Rumor, mpsc::UnboundedSender<io::Result<String
     let (tx, mut rx) = mpsc::unbounded_channel::<io::Result<String>>();
     let sink = sink::drain().sink_map_err(|e| -> io::Error { match e {} });
     let stream = stream::poll_fn(move |cx| rx.poll_recv(cx));
-    let rumor = Rumor::builder()
-        .call_buffer(buffer)
-        .connect(Wire::new("fake", sink, stream));
+    let rumor = Rumor::builder().call_buffer(buffer).connect(Wire::new("fake", sink, stream));
     (rumor, tx)
 }
 
@@ -345,8 +317,7 @@ fn fuzz_malformed_lines_through_router() {
     let started = Instant::now();
     runner
         .run(&prop::collection::vec(script_line(), 0..48), |lines| {
-            rt.block_on(route_script(&lines))
-                .map_err(TestCaseError::fail)
+            rt.block_on(route_script(&lines)).map_err(TestCaseError::fail)
         })
         .unwrap();
     eprintln!("router: {ROUTER_CASES} scripts in {:?}", started.elapsed());
@@ -377,21 +348,10 @@ impl AsyncRead for Endless {
 async fn fuzz_malformed_endless_line_is_a_connection_error_with_bounded_reading() {
     const MAX: usize = 1 << 20;
     let served = Arc::new(AtomicU64::new(0));
-    let wire = Wire::from_io(
-        "endless",
-        Endless {
-            served: served.clone(),
-        },
-        tokio::io::sink(),
-        MAX,
-    );
+    let wire = Wire::from_io("endless", Endless { served: served.clone() }, tokio::io::sink(), MAX);
     let rumor = Rumor::builder().max_line_length(MAX).connect(wire);
     // The reader may already have refused the line when the call is made: then the call fails.
-    let call = rumor
-        .actor("a")
-        .unwrap()
-        .call(Command::new(["host", "view"]))
-        .await;
+    let call = rumor.actor("a").unwrap().call(Command::new(["host", "view"])).await;
     let reason = tokio::time::timeout(Duration::from_secs(10), rumor.closed())
         .await
         .expect("the connection ends");
@@ -399,15 +359,11 @@ async fn fuzz_malformed_endless_line_is_a_connection_error_with_bounded_reading(
         Error::Disconnected { cause } => cause.to_string(),
         other => panic!("{other:?}"),
     };
-    assert!(
-        cause.contains(&format!("Rumor sent a line longer than {MAX} bytes")),
-        "{cause}"
-    );
+    assert!(cause.contains(&format!("Rumor sent a line longer than {MAX} bytes")), "{cause}");
     let err = match call {
-        Ok(call) => tokio::time::timeout(Duration::from_secs(1), call.setup())
-            .await
-            .unwrap()
-            .unwrap_err(),
+        Ok(call) => {
+            tokio::time::timeout(Duration::from_secs(1), call.setup()).await.unwrap().unwrap_err()
+        }
         Err(e) => e,
     };
     assert!(err.is_disconnected(), "{err:?}");
@@ -416,10 +372,7 @@ async fn fuzz_malformed_endless_line_is_a_connection_error_with_bounded_reading(
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(served.load(Ordering::Relaxed), read, "reading stopped");
     eprintln!("endless line: {read} bytes read for a limit of {MAX}");
-    assert!(
-        read <= 2 * MAX as u64 + (64 << 10),
-        "read {read} bytes for a limit of {MAX}"
-    );
+    assert!(read <= 2 * MAX as u64 + (64 << 10), "read {read} bytes for a limit of {MAX}");
 }
 
 /// A line of exactly `max_line_length` bytes is accepted; one byte more ends the connection,
@@ -429,9 +382,8 @@ async fn fuzz_malformed_line_limit_is_exact() {
     const MAX: usize = 4096;
     let (client_side, rumor_side) = tokio::io::duplex(1 << 16);
     let (read, write) = tokio::io::split(client_side);
-    let rumor = Rumor::builder()
-        .max_line_length(MAX)
-        .connect(Wire::from_io("duplex", read, write, MAX));
+    let rumor =
+        Rumor::builder().max_line_length(MAX).connect(Wire::from_io("duplex", read, write, MAX));
     let actor = rumor.actor("a").unwrap();
     let first = actor.call(Command::new(["host", "view"])).await.unwrap();
     let second = actor.call(Command::new(["host", "view"])).await.unwrap();
@@ -440,12 +392,7 @@ async fn fuzz_malformed_line_limit_is_exact() {
     let mut ids = Vec::new();
     for _ in 0..2 {
         let line = lines.next_line().await.unwrap().unwrap();
-        ids.push(
-            line.strip_prefix("'_")
-                .and_then(|l| l.split('\'').next())
-                .unwrap()
-                .to_string(),
-        );
+        ids.push(line.strip_prefix("'_").and_then(|l| l.split('\'').next()).unwrap().to_string());
     }
     // An entry padded to exactly `len` bytes.
     let padded = |id: &str, extra: &str, len: usize| {
@@ -466,15 +413,12 @@ async fn fuzz_malformed_line_limit_is_exact() {
         .unwrap()
         .expect("a line of exactly max_line_length is routed");
     assert_eq!(out.fields["extra"], "at");
-    let err = tokio::time::timeout(Duration::from_secs(5), second.setup())
-        .await
-        .unwrap()
-        .unwrap_err();
+    let err =
+        tokio::time::timeout(Duration::from_secs(5), second.setup()).await.unwrap().unwrap_err();
     match &err {
-        Error::Disconnected { cause } => assert!(
-            cause.contains(&format!("longer than {MAX} bytes")),
-            "{cause}"
-        ),
+        Error::Disconnected { cause } => {
+            assert!(cause.contains(&format!("longer than {MAX} bytes")), "{cause}")
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -490,8 +434,7 @@ async fn fuzz_malformed_interleaved_garbage_keeps_each_call_in_order() {
     }
     for round in 0..500u64 {
         for c in &calls {
-            tx.send(Ok(json!({"call_id": c.id(), "n": round}).to_string()))
-                .unwrap();
+            tx.send(Ok(json!({"call_id": c.id(), "n": round}).to_string())).unwrap();
             tx.send(Ok(format!("{{garbage {round}"))).unwrap();
         }
     }
@@ -501,9 +444,8 @@ async fn fuzz_malformed_interleaved_garbage_keeps_each_call_in_order() {
     for c in &calls {
         let mut entries = c.entries();
         let mut expected = 0u64;
-        while let Some(item) = tokio::time::timeout(Duration::from_secs(5), entries.next())
-            .await
-            .unwrap()
+        while let Some(item) =
+            tokio::time::timeout(Duration::from_secs(5), entries.next()).await.unwrap()
         {
             let e = item.unwrap();
             assert_eq!(e.fields["n"], expected);

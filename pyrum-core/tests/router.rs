@@ -96,21 +96,12 @@ impl Fake {
         });
         let stream = stream::poll_fn(move |cx| in_rx.poll_recv(cx));
         let rumor = builder.connect(Wire::new("fake", sink, stream));
-        (
-            rumor,
-            Fake {
-                from_client: out_rx,
-                to_client: Some(in_tx),
-                tokens: Default::default(),
-            },
-        )
+        (rumor, Fake { from_client: out_rx, to_client: Some(in_tx), tokens: Default::default() })
     }
 
     /// The next line the client sent, raw.
     async fn line(&mut self) -> String {
-        within("a line from the client", self.from_client.recv())
-            .await
-            .expect("client hung up")
+        within("a line from the client", self.from_client.recv()).await.expect("client hung up")
     }
 
     /// The next line, which must be a call: `'_id' 'actor:' 'lvl_trace' words... &`.
@@ -127,11 +118,7 @@ impl Fake {
             .strip_suffix(':')
             .unwrap_or_else(|| panic!("second word is the actor: {line:?}"));
         assert_eq!(words[2], "lvl_trace", "{line:?}");
-        Sent {
-            id: id.to_string(),
-            actor: actor.to_string(),
-            words: rest,
-        }
+        Sent { id: id.to_string(), actor: actor.to_string(), words: rest }
     }
 
     /// The next line, which must be a control line: `'_id' 'cancel' &`, or a `next` in its
@@ -155,10 +142,7 @@ impl Fake {
                 token.starts_with("pyrum-step:k") && token.contains(&format!(":{number}:")),
                 "{line:?}"
             );
-            self.tokens
-                .entry(id.to_string())
-                .or_default()
-                .push_back(token.to_string());
+            self.tokens.entry(id.to_string()).or_default().push_back(token.to_string());
             return words;
         }
         let (words, background) = unquote(&line);
@@ -202,10 +186,7 @@ impl Fake {
     }
 
     fn success(&self, sent: &Sent) {
-        self.log(
-            sent,
-            json!({"__success": "true", "level": "trace", "msg": "completed call"}),
-        );
+        self.log(sent, json!({"__success": "true", "level": "trace", "msg": "completed call"}));
     }
 
     fn error(&self, sent: &Sent, message: &str) {
@@ -216,17 +197,11 @@ impl Fake {
     }
 
     fn step(&self, sent: &Sent) {
-        self.log(
-            sent,
-            json!({"__step": true, "level": "trace", "msg": "Step complete"}),
-        );
+        self.log(sent, json!({"__step": true, "level": "trace", "msg": "Step complete"}));
     }
 
     fn freed(&self, sent: &Sent) {
-        self.log(
-            sent,
-            json!({"__freed": "true", "level": "trace", "msg": "freed call resources"}),
-        );
+        self.log(sent, json!({"__freed": "true", "level": "trace", "msg": "freed call resources"}));
     }
 
     /// The session's `failed` warning for a statement whose words were `args`.
@@ -262,9 +237,7 @@ async fn every_word_is_single_quoted() {
     let c = call(
         &rumor,
         "alice",
-        Command::new(["peer", "connect"])
-            .flag("addr", nasty)
-            .positional("o'clock"),
+        Command::new(["peer", "connect"]).flag("addr", nasty).positional("o'clock"),
     )
     .await;
     let line = fake.line().await;
@@ -295,17 +268,10 @@ async fn every_word_is_single_quoted() {
         async move { c.step(Some(Duration::from_millis(1500))).await }
     });
     // (The `next` waits until Rumor registered the call: any entry of it.)
-    let sent = Sent {
-        id: c.id().to_string(),
-        actor: "alice".into(),
-        words: Vec::new(),
-    };
+    let sent = Sent { id: c.id().to_string(), actor: "alice".into(), words: Vec::new() };
     fake.log(&sent, json!({"msg": "started"}));
     let line = fake.line().await;
-    let prefix = format!(
-        "{{ '_{id}' 'next' '1500ms'; 'echo' 'pyrum-step:k",
-        id = c.id()
-    );
+    let prefix = format!("{{ '_{id}' 'next' '1500ms'; 'echo' 'pyrum-step:k", id = c.id());
     assert!(line.starts_with(&prefix), "{line}");
     assert!(line.ends_with(":0:'\"$?\"; } &"), "{line}");
     stepping.abort();
@@ -318,10 +284,7 @@ async fn every_word_is_single_quoted() {
         .await
         .expect_err("NUL cannot be sent");
     assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
-    assert!(
-        rumor.actor("bad name").is_err(),
-        "actor names are checked too"
-    );
+    assert!(rumor.actor("bad name").is_err(), "actor names are checked too");
     still_pending("the fake's input", fake.from_client.recv()).await;
 }
 
@@ -338,10 +301,7 @@ async fn entries_are_routed_by_call_id() {
     assert_eq!(sc.actor, "carol");
     assert_eq!(sa.words, ["host", "view"]);
     let ids = [a.id(), b.id(), c.id()];
-    assert!(
-        ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2],
-        "{ids:?}"
-    );
+    assert!(ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2], "{ids:?}");
 
     // Interleaved, out of order.
     fake.log(&sc, json!({"peer_id": "carol-id", "msg": "Peer ID"}));
@@ -373,30 +333,19 @@ async fn entries_are_routed_by_call_id() {
     within("a freed", a.finished()).await.unwrap();
     within("b freed", b.finished()).await.unwrap();
     assert!(!c.is_finished());
-    assert_eq!(
-        rumor.pending_calls(),
-        1,
-        "a freed call leaves the table before it wakes anyone"
-    );
+    assert_eq!(rumor.pending_calls(), 1, "a freed call leaves the table before it wakes anyone");
 }
 
 #[tokio::test]
 async fn error_marker_is_command_error() {
     let (rumor, mut fake) = fake();
-    let c = call(
-        &rumor,
-        "alice",
-        Command::new(["peer", "connect"]).flag("addr", "garbage"),
-    )
-    .await;
+    let c = call(&rumor, "alice", Command::new(["peer", "connect"]).flag("addr", "garbage")).await;
     let s = fake.call().await;
     let msg = "invalid argument \"garbage\" for \"--addr\" flag: rlp: expected List";
     fake.error(&s, msg);
     let err = within("setup", c.setup()).await.unwrap_err();
     assert_eq!(command_message(&err), msg);
-    let Error::Command { call: shown, .. } = &err else {
-        unreachable!()
-    };
+    let Error::Command { call: shown, .. } = &err else { unreachable!() };
     assert_eq!(shown, "alice: peer connect --addr=garbage");
     // The `failed` warning that follows does not change the error, and __freed ends the call.
     fake.failed(
@@ -426,20 +375,11 @@ async fn failed_warning_fails_the_call_it_names() {
     // Rumor could not build the command: no marker, only the session warning with our words.
     let mut args = vec![format!("_{}", sv.id), "alice:".into(), "lvl_trace".into()];
     args.extend(sv.words.iter().cloned());
-    fake.failed(
-        args,
-        "exit status 1: command failed: command was not recognized",
-    );
+    fake.failed(args, "exit status 1: command failed: command was not recognized");
 
     let err = within("victim", victim.setup()).await.unwrap_err();
-    assert!(
-        command_message(&err).contains("command was not recognized"),
-        "{err:?}"
-    );
-    assert!(
-        victim.is_finished(),
-        "a call failed this way gets no __freed"
-    );
+    assert!(command_message(&err).contains("command was not recognized"), "{err:?}");
+    assert!(victim.is_finished(), "a call failed this way gets no __freed");
     within("victim finished", victim.finished()).await.unwrap();
 
     let other = within("event", events.recv()).await.unwrap();
@@ -455,12 +395,7 @@ async fn failed_warning_fails_the_call_it_names() {
 #[tokio::test]
 async fn step_completes_next_with_the_fields_logged_before_it() {
     let (rumor, mut fake) = fake();
-    let c = call(
-        &rumor,
-        "alice",
-        Command::new(["rpc", "status", "req", "raw"]),
-    )
-    .await;
+    let c = call(&rumor, "alice", Command::new(["rpc", "status", "req", "raw"])).await;
     let s = fake.call().await;
     fake.log(&s, json!({"setup_field": 1}));
     fake.success(&s);
@@ -471,14 +406,8 @@ async fn step_completes_next_with_the_fields_logged_before_it() {
             let c = c.clone();
             async move { c.step(None).await }
         });
-        assert_eq!(
-            fake.control().await,
-            [format!("_{}", s.id), "next".into(), "60s".into()]
-        );
-        fake.log(
-            &s,
-            json!({"chunk_index": chunk, "data": format!("d{chunk}")}),
-        );
+        assert_eq!(fake.control().await, [format!("_{}", s.id), "next".into(), "60s".into()]);
+        fake.log(&s, json!({"chunk_index": chunk, "data": format!("d{chunk}")}));
         if chunk == 0 {
             fake.log(&s, json!({"only_first": true}));
         }
@@ -486,10 +415,7 @@ async fn step_completes_next_with_the_fields_logged_before_it() {
         assert!(!stepping.is_finished(), "next waits for __step");
         fake.step(&s);
         tokio::time::sleep(Duration::from_millis(20)).await;
-        assert!(
-            !stepping.is_finished(),
-            "next waits for its own end (the echo)"
-        );
+        assert!(!stepping.is_finished(), "next waits for its own end (the echo)");
         fake.step_done(&s, 0);
         let out = within("step", stepping).await.unwrap().unwrap();
         assert_eq!(out.fields["chunk_index"], chunk);
@@ -525,12 +451,7 @@ async fn step_completes_next_with_the_fields_logged_before_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn freed_completes_cancel() {
     let (rumor, mut fake) = fake();
-    let c = call(
-        &rumor,
-        "alice",
-        Command::new(["host", "notify"]).positional("all"),
-    )
-    .await;
+    let c = call(&rumor, "alice", Command::new(["host", "notify"]).positional("all")).await;
     let s = fake.call().await;
     assert_eq!(s.words, ["host", "notify", "--", "all"]);
     fake.success(&s);
@@ -544,10 +465,7 @@ async fn freed_completes_cancel() {
     let words = fake.control().await;
     assert_eq!(words, [format!("_{}", s.id), "cancel".into()]);
     fake.failed(words, "exit status 1: stop failed");
-    let err = within("refused cancel", cancelling)
-        .await
-        .unwrap()
-        .unwrap_err();
+    let err = within("refused cancel", cancelling).await.unwrap().unwrap_err();
     assert!(command_message(&err).contains("stop failed"));
     assert!(!c.is_finished());
 
@@ -555,10 +473,7 @@ async fn freed_completes_cancel() {
         let c = c.clone();
         async move { c.cancel().await }
     });
-    assert_eq!(
-        fake.control().await,
-        [format!("_{}", s.id), "cancel".into()]
-    );
+    assert_eq!(fake.control().await, [format!("_{}", s.id), "cancel".into()]);
     fake.log(&s, json!({"event": "listen_close"}));
     tokio::time::sleep(Duration::from_millis(20)).await;
     assert!(!cancelling.is_finished(), "cancel waits for __freed");
@@ -602,12 +517,7 @@ async fn end_of_stream_fails_everything_pending_at_once() {
     for _ in 0..50 {
         pending.push(call(&rumor, "alice", Command::new(["sleep"]).flag("time", "30s")).await);
     }
-    let long = call(
-        &rumor,
-        "alice",
-        Command::new(["host", "notify"]).positional("all"),
-    )
-    .await;
+    let long = call(&rumor, "alice", Command::new(["host", "notify"]).positional("all")).await;
     let mut sleeps = Vec::new();
     for _ in 0..50 {
         sleeps.push(fake.call().await);
@@ -619,9 +529,7 @@ async fn end_of_stream_fails_everything_pending_at_once() {
 
     let mut tasks = Vec::new();
     for c in pending {
-        tasks.push(tokio::spawn(async move {
-            (c.setup().await.map(|_| ()), Instant::now())
-        }));
+        tasks.push(tokio::spawn(async move { (c.setup().await.map(|_| ()), Instant::now()) }));
     }
     tasks.push(tokio::spawn({
         let mut entries = long.entries();
@@ -663,26 +571,15 @@ async fn end_of_stream_fails_everything_pending_at_once() {
     }
     assert!(slowest < Duration::from_millis(500), "{slowest:?}");
     assert_eq!(rumor.pending_calls(), 0);
-    assert!(matches!(
-        within("closed", rumor.closed()).await,
-        Error::Disconnected { .. }
-    ));
+    assert!(matches!(within("closed", rumor.closed()).await, Error::Disconnected { .. }));
     assert!(matches!(
         within("events", events.recv()).await,
         Err(tokio::sync::broadcast::error::RecvError::Closed)
     ));
     // After the end, new calls and a late `cancel` fail the same way at once.
-    let err = rumor
-        .actor("alice")
-        .unwrap()
-        .call(Command::new(["host", "view"]))
-        .await
-        .unwrap_err();
+    let err = rumor.actor("alice").unwrap().call(Command::new(["host", "view"])).await.unwrap_err();
     assert!(err.is_disconnected(), "{err:?}");
-    assert!(within("cancel", long.cancel())
-        .await
-        .unwrap_err()
-        .is_disconnected());
+    assert!(within("cancel", long.cancel()).await.unwrap_err().is_disconnected());
 }
 
 #[tokio::test]
@@ -758,10 +655,7 @@ async fn session_events_get_entries_without_call_id() {
     let second = within("non-zero exit", events.recv()).await.unwrap();
     assert_eq!(second.msg, "non-zero exit");
     assert_eq!(second.level, Level::Error);
-    assert!(
-        events.try_recv().is_err(),
-        "call entries are not session events"
-    );
+    assert!(events.try_recv().is_err(), "call entries are not session events");
 }
 
 #[tokio::test]
@@ -797,15 +691,9 @@ async fn a_step_that_ran_and_failed_keeps_its_output_and_message() {
     fake.control().await;
     let out = within("first step", first).await.unwrap().unwrap();
     assert_eq!(out.fields["result_code"], 2);
-    assert_eq!(
-        out.error.as_deref(),
-        Some("exit status 1: step failed: got 2 reqresp result code")
-    );
+    assert_eq!(out.error.as_deref(), Some("exit status 1: step failed: got 2 reqresp result code"));
     tokio::time::sleep(Duration::from_millis(50)).await;
-    assert!(
-        !second.is_finished(),
-        "the first step's error went to the second next"
-    );
+    assert!(!second.is_finished(), "the first step's error went to the second next");
     // A step that never ran (the wait timed out) fails its own `next`.
     fake.failed(
         vec![format!("_{}", s.id), "next".into()],
@@ -813,18 +701,13 @@ async fn a_step_that_ran_and_failed_keeps_its_output_and_message() {
     );
     fake.step_done(&s, 1);
     let err = within("second step", second).await.unwrap().unwrap_err();
-    assert!(
-        command_message(&err).contains("step request stopped"),
-        "{err:?}"
-    );
+    assert!(command_message(&err).contains("step request stopped"), "{err:?}");
 }
 
 #[tokio::test]
 async fn open_calls_list_what_rumor_has_not_freed_and_detached_calls_run_on() {
     let (rumor, mut fake) = fake();
-    let notify = Command::new(["host", "notify"])
-        .positional("all")
-        .cancel_on_drop(true);
+    let notify = Command::new(["host", "notify"]).positional("all").cancel_on_drop(true);
     let kept = call(&rumor, "alice", notify.clone()).await;
     let k = fake.call().await;
     let detached = call(&rumor, "bob", notify.clone()).await;
@@ -838,26 +721,16 @@ async fn open_calls_list_what_rumor_has_not_freed_and_detached_calls_run_on() {
 
     let open = rumor.open_calls();
     let ids: Vec<&str> = open.iter().map(|c| c.id.as_str()).collect();
-    assert_eq!(
-        ids,
-        [k.id.as_str(), d.id.as_str(), x.id.as_str()],
-        "oldest first"
-    );
+    assert_eq!(ids, [k.id.as_str(), d.id.as_str(), x.id.as_str()], "oldest first");
     assert_eq!(open[0].call, "alice: host notify -- all");
     assert_eq!((open[0].actor(), open[1].actor()), ("alice", "bob"));
-    assert!(
-        open.iter().all(|c| !c.detached && !c.cancelling),
-        "{open:?}"
-    );
+    assert!(open.iter().all(|c| !c.detached && !c.cancelling), "{open:?}");
 
     // Detached: dropping its last handle sends no cancel. The other one is cancelled on drop.
     detached.detach();
     drop(detached);
     drop(dropped);
-    assert_eq!(
-        fake.control().await,
-        [format!("_{}", x.id), "cancel".into()]
-    );
+    assert_eq!(fake.control().await, [format!("_{}", x.id), "cancel".into()]);
     let open = rumor.open_calls();
     assert_eq!(open.len(), 3, "nothing was freed yet: {open:?}");
     assert!(open[1].detached && !open[1].cancelling, "{open:?}");

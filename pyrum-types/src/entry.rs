@@ -76,6 +76,19 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// An entry made on this side rather than read from Rumor: a level, a message and fields,
+    /// with no call, actor or marker (a statement's printed output, an unparsable line).
+    pub fn local(level: Level, msg: impl Into<String>, fields: Map<String, Value>) -> Entry {
+        Entry {
+            level,
+            msg: msg.into(),
+            call_id: None,
+            actor: None,
+            marker: None,
+            fields,
+        }
+    }
+
     /// Parses one line. Fails on anything that is not a JSON object.
     ///
     /// This is the router's hot path: the object is read in one pass with a visitor that keeps

@@ -1,8 +1,9 @@
 //! pyrum-types: the data that crosses the wire to Rumor, without any I/O: the values that go
 //! as arguments and come back as result fields (this module), the quoting that makes every
-//! word one shell word ([`quote`]), one JSON line from Rumor ([`entry`]), and pyrum's one
-//! error type ([`Error`]). pyrum-core re-exports it as `pyrum_core::types` (and `entry`,
-//! `quote`, `Error` at their old places); users reach it as `pyrum::types`.
+//! word one shell word ([`quote`]), one command line before quoting ([`Command`]), one JSON
+//! line from Rumor ([`entry`]), what a call logged ([`Output`]), and pyrum's one error type
+//! ([`Error`]). pyrum-core re-exports it as `pyrum_core::types` (and `Command`, `Output`,
+//! `entry`, `quote`, `Error` at their old places); users reach it as `pyrum::types`.
 //!
 //! Each type of `commands.toml`'s vocabulary has a Rust type here (or a std one: `String`,
 //! `bool`, integers, [`Duration`], [`IpAddr`], `Vec<String>`). [`ToArg`] writes a value the
@@ -17,11 +18,15 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+pub mod command;
 pub mod entry;
 pub mod error;
+pub mod output;
 pub mod quote;
 
+pub use command::Command;
 pub use error::{Error, Result};
+pub use output::Output;
 use quote::shorten;
 
 /// A value that can be one argument word for Rumor.
@@ -445,9 +450,9 @@ mod light {
 text_type!(
     /// A libp2p peer id, such as `16Uiu2HAm...`.
     ///
-    /// With feature `ecosystem-ids` (default) [`PeerId::new`] parses it with
+    /// [`PeerId::new`] checks it with a light reader; with feature `ecosystem-ids` it parses it with
     /// [`libp2p-identity`](https://docs.rs/libp2p-identity), and it converts to and from
-    /// `libp2p_identity::PeerId` ([`ecosystem`]).
+    /// `libp2p_identity::PeerId` (module `ecosystem`, feature `ecosystem-ids`).
     ///
     /// ```
     /// use pyrum_types::PeerId;
@@ -459,14 +464,13 @@ text_type!(
 text_type!(
     /// A libp2p multiaddress, such as `/ip4/127.0.0.1/tcp/9000/p2p/16Uiu2...`.
     ///
-    /// With feature `ecosystem-ids` (default) [`Multiaddr::new`] parses it with
+    /// [`Multiaddr::new`] checks it with a light reader; with feature `ecosystem-ids` it parses it with
     /// [`multiaddr`](https://docs.rs/multiaddr), so a bad address is an error before anything is
-    /// sent, and it converts to and from `multiaddr::Multiaddr` ([`ecosystem`]).
+    /// sent, and it converts to and from `multiaddr::Multiaddr` (module `ecosystem`, feature `ecosystem-ids`).
     ///
     /// ```
     /// use pyrum_types::Multiaddr;
     /// assert!(Multiaddr::new("/ip4/127.0.0.1/tcp/9000").is_ok());
-    /// # #[cfg(feature = "ecosystem-ids")]
     /// assert!(Multiaddr::new("/ip4/999.1.1.1/tcp/x").is_err());
     /// ```
     Multiaddr, "multiaddr", check_multiaddr
@@ -474,9 +478,9 @@ text_type!(
 text_type!(
     /// An Ethereum node record, `enr:...`.
     ///
-    /// With feature `ecosystem-ids` (default) [`Enr::new`] decodes it and checks its signature
+    /// [`Enr::new`] checks its form with a light reader; with feature `ecosystem-ids` it decodes it and checks its signature
     /// with [`enr`](https://docs.rs/enr), and it converts to and from
-    /// [`ecosystem::EnrRecord`].
+    /// `ecosystem::EnrRecord` (feature `ecosystem-ids`).
     Enr, "ENR", check_enr
 );
 text_type!(

@@ -2,7 +2,7 @@
 
 use crate::error::Result;
 use crate::quote::check_word;
-use crate::types::ToArg;
+use crate::ToArg;
 
 /// One command line for an actor: path words, flags and positional words.
 ///
@@ -12,7 +12,7 @@ use crate::types::ToArg;
 /// after a `--`, so Rumor's flag parser takes `--help` or `-x` among them as data.
 ///
 /// ```
-/// use pyrum_core::Command;
+/// use pyrum_types::Command;
 /// let cmd = Command::new(["host", "listen"]).flag("ip", "127.0.0.1").flag("tcp", 9000u16);
 /// assert_eq!(cmd.words(), ["host", "listen", "--ip=127.0.0.1", "--tcp=9000"]);
 /// let notify = Command::new(["host", "notify"]).positional("--help");
@@ -80,7 +80,7 @@ impl Command {
     }
 
     /// The words, as [`words`](Self::words) gives them, without copying.
-    pub(crate) fn each_word(&self) -> impl Iterator<Item = &str> {
+    pub fn each_word(&self) -> impl Iterator<Item = &str> {
         let sep = (!self.positionals.is_empty()).then_some("--");
         self.words
             .iter()
@@ -89,8 +89,8 @@ impl Command {
             .chain(self.positionals.iter().map(String::as_str))
     }
 
-    /// Rejects words no quoting can carry (see [`check_word`]).
-    pub(crate) fn check(&self) -> Result<()> {
+    /// Rejects words no quoting can carry (see [`check_word`]); calls run this before sending.
+    pub fn check(&self) -> Result<()> {
         self.each_word().try_for_each(|w| check_word("argument", w))
     }
 }
