@@ -289,7 +289,7 @@ fn parse_options(args: &[String]) -> Options {
         compile: true,
         python: "python3".into(),
         venv: None,
-        scale: (8, 8, 500),
+        scale: (32, 32, 50),
         routing_runs: 31,
         reps: None,
     };
@@ -299,7 +299,7 @@ fn parse_options(args: &[String]) -> Options {
         match a.as_str() {
             "--quick" => {
                 o.ns = vec![1_000, 10_000];
-                o.scale.2 = 100;
+                o.scale.2 = 10;
             }
             "--smoke" => {
                 o.smoke = true;
@@ -631,7 +631,7 @@ fn bench(args: &[String]) {
         &mut md,
         format!(
             "{} typed `host view` calls ({per_actor} per actor) all in flight: {:.0} calls/s in total, \
-             {:.0} result entries/s, p50 {}, p99 {}, client CPU {:.1} µs per call, Rumor CPU {:.0} µs per call (all 8), client peak RSS {:.1} MiB; \
+             {:.0} result entries/s, p50 {}, p99 {}, client CPU {:.1} µs per call, Rumor CPU {:.0} µs per call (all {servers}), {} actors, client peak RSS {:.1} MiB; \
              results naming another actor's peer: {cross_talk}.",
             scale_run.calls,
             scale_run.rate(),
@@ -640,6 +640,7 @@ fn bench(args: &[String]) {
             fmt_us(scale_run.p99_us),
             scale_run.cpu_us_per_call(),
             scale_run.rumor_cpu_us_per_call(),
+            servers * actors,
             scale_run.rss_kib as f64 / 1024.0
         ),
     );
