@@ -175,7 +175,7 @@ pub(crate) struct Router {
     /// The secret in step and statement tokens.
     nonce: String,
     capacity: usize,
-    calls: HashMap<u64, Rec>,
+    calls: HashMap<u64, Box<Rec>>,
     /// Records not finished (what [`Router::pending`] counts).
     open: usize,
     next_call: u64,
@@ -256,7 +256,7 @@ impl Router {
         }
         let flags = if cancel_on_drop { flag::CANCEL_ON_DROP } else { 0 };
         let rec = Rec { display: display.into_boxed_str(), flags, handles: 1, ..Rec::default() };
-        self.calls.insert(n, rec);
+        self.calls.insert(n, Box::new(rec));
         self.open += 1;
         if let Some(d) = deadline {
             // Calls that are past their setup leave the front, so the queue holds about the
