@@ -38,9 +38,7 @@
 mod call;
 mod command;
 mod conn;
-pub mod entry;
 mod find;
-pub mod quote;
 mod router;
 mod rumor;
 pub mod transport;
@@ -52,6 +50,7 @@ pub use conn::{Config, WireInfo};
 pub use entry::{Entry, Level, Marker};
 /// The values that go to Rumor and come back, and their traits (the `pyrum-types` crate).
 pub use pyrum_types as types;
+pub use pyrum_types::{entry, quote};
 pub use pyrum_types::{Error, Result};
 
 /// The error type, where the modules of this crate name it.

@@ -68,6 +68,7 @@ mod flag {
 }
 
 /// One call as the router sees it. Kept small: 100k of them may be in flight.
+#[derive(Default)]
 struct Rec {
     /// `alice: host view`, for errors (shortened).
     display: Box<str>,
@@ -267,31 +268,21 @@ impl Router {
         }
         let n = self.next_call;
         self.next_call += 1;
-        self.calls.insert(
-            n,
-            Rec {
-                display: {
-                    if display.len() > 120 {
-                        display = crate::quote::shorten_to(&display, 120);
-                    }
-                    display.into_boxed_str()
-                },
-                flags: if cancel_on_drop {
-                    flag::CANCEL_ON_DROP
-                } else {
-                    0
-                },
-                handles: 1,
-                failure: None,
-                cancel_error: None,
-                setup_end: 0,
-                log: VecDeque::new(),
-                base: 0,
-                steps: None,
-                wake_markers: Vec::new(),
-                wake_entries: Vec::new(),
-            },
-        );
+        if display.len() > 120 {
+            display = crate::quote::shorten_to(&display, 120);
+        }
+        let flags = if cancel_on_drop {
+            flag::CANCEL_ON_DROP
+        } else {
+            0
+        };
+        let rec = Rec {
+            display: display.into_boxed_str(),
+            flags,
+            handles: 1,
+            ..Rec::default()
+        };
+        self.calls.insert(n, rec);
         self.open += 1;
         if let Some(d) = deadline {
             // Calls that are past their setup leave the front, so the queue holds about the
@@ -400,24 +391,29 @@ impl Router {
             return Poll::Ready(Err((**e).clone()));
         }
         if rec.has(flag::FINISHED) {
-            return Poll::Ready(Err(Error::Command {
-                call: rec.display.to_string(),
-                message: "the call ended before its setup finished".into(),
-            }));
+            return Poll::Ready(Err(Error::command(
+                &*rec.display,
+                "the call ended before its setup finished",
+            )));
         }
         register(&mut rec.wake_markers, cx);
         Poll::Pending
     }
 
     fn gone(&self, n: u64) -> Error {
-        self.closed.clone().unwrap_or_else(|| Error::Command {
-            call: self.call_id(n),
-            message: "the call is no longer known to the client".into(),
+        self.closed.clone().unwrap_or_else(|| {
+            Error::command(self.call_id(n), "the call is no longer known to the client")
         })
     }
 
     /// Waits for the end of the call (`__freed`).
     pub(crate) fn poll_finished(&mut self, n: u64, cx: &Context<'_>) -> Poll<Result<()>> {
+        self.poll_end(n, false, cx)
+    }
+
+    /// The end of the call (Ok, or the connection's end if that ended it); with `cancel`, a
+    /// failed cancel ends the wait too.
+    fn poll_end(&mut self, n: u64, cancel: bool, cx: &Context<'_>) -> Poll<Result<()>> {
         let closed = self.closed.clone();
         let Some(rec) = self.calls.get_mut(&n) else {
             return Poll::Ready(closed.map_or(Ok(()), Err));
@@ -427,6 +423,9 @@ impl Router {
                 Some(e) if rec.has(flag::CUT) => Err(e),
                 _ => Ok(()),
             });
+        }
+        if let Some(e) = rec.cancel_error.take().filter(|_| cancel) {
+            return Poll::Ready(Err(*e));
         }
         register(&mut rec.wake_markers, cx);
         Poll::Pending
@@ -458,21 +457,7 @@ impl Router {
 
     /// After [`request_cancel`](Self::request_cancel): Ok once Rumor freed the call.
     pub(crate) fn poll_cancel(&mut self, n: u64, cx: &Context<'_>) -> Poll<Result<()>> {
-        let closed = self.closed.clone();
-        let Some(rec) = self.calls.get_mut(&n) else {
-            return Poll::Ready(closed.map_or(Ok(()), Err));
-        };
-        if rec.has(flag::FINISHED) {
-            return Poll::Ready(match closed {
-                Some(e) if rec.has(flag::CUT) => Err(e),
-                _ => Ok(()),
-            });
-        }
-        if let Some(e) = rec.cancel_error.take() {
-            return Poll::Ready(Err(*e));
-        }
-        register(&mut rec.wake_markers, cx);
-        Poll::Pending
+        self.poll_end(n, true, cx)
     }
 
     fn control_line(&self, n: u64, word: &str) -> String {
@@ -506,14 +491,12 @@ impl Router {
             return Err(self.gone(n));
         };
         if rec.has(flag::FINISHED) {
-            return Err(rec
-                .failure
-                .as_deref()
-                .cloned()
-                .unwrap_or_else(|| Error::Command {
-                    call: format!("{} (next)", rec.display),
-                    message: "the call has ended: no remaining steps".into(),
-                }));
+            return Err(rec.failure.as_deref().cloned().unwrap_or_else(|| {
+                Error::command(
+                    format!("{} (next)", rec.display),
+                    "the call has ended: no remaining steps",
+                )
+            }));
         }
         let setup_end = rec.setup_end;
         let steps = rec.steps.get_or_insert_with(|| {
@@ -560,16 +543,17 @@ impl Router {
     pub(crate) fn poll_step(&mut self, n: u64, seq: u64, cx: &Context<'_>) -> Poll<Result<Output>> {
         let closed = self.closed.clone();
         let Some(rec) = self.calls.get_mut(&n) else {
-            return Poll::Ready(Err(closed.unwrap_or_else(|| Error::Command {
-                call: format!("call {n} (next)"),
-                message: "the call is no longer known to the client".into(),
+            return Poll::Ready(Err(closed.unwrap_or_else(|| {
+                Error::command(
+                    format!("call {n} (next)"),
+                    "the call is no longer known to the client",
+                )
             })));
         };
         let display = rec.display.clone();
         let Some(steps) = rec.steps.as_mut() else {
-            return Poll::Ready(Err(closed.unwrap_or_else(|| Error::Command {
-                call: format!("{display} (next)"),
-                message: "the call's steps were dropped".into(),
+            return Poll::Ready(Err(closed.unwrap_or_else(|| {
+                Error::command(format!("{display} (next)"), "the call's steps were dropped")
             })));
         };
         if let Some(i) = steps.done.iter().position(|(s, _)| *s == seq) {
@@ -819,10 +803,7 @@ impl Router {
                 );
                 if rec.failure.is_none() && !rec.has(flag::SETUP_OK) {
                     rec.setup_end = rec.seq();
-                    rec.failure = Some(Box::new(Error::Command {
-                        call: rec.display.to_string(),
-                        message: message.clone(),
-                    }));
+                    rec.failure = Some(Box::new(Error::command(&*rec.display, message.clone())));
                 }
                 wake_all(&mut rec.wake_markers, &mut self.wake);
             }
@@ -888,10 +869,8 @@ impl Router {
                     return;
                 }
                 rec.flags &= !flag::CANCEL_WANTED;
-                rec.cancel_error = Some(Box::new(Error::Command {
-                    call: format!("{} (cancel)", rec.display),
-                    message,
-                }));
+                let error = Error::command(format!("{} (cancel)", rec.display), message);
+                rec.cancel_error = Some(Box::new(error));
                 wake_all(&mut rec.wake_markers, &mut self.wake);
             }
             _ => {
@@ -899,10 +878,7 @@ impl Router {
                 // could not build the command, or it ran as a program that failed) it is all
                 // there is, and the call is over.
                 if !rec.has(flag::REGISTERED) {
-                    rec.failure = Some(Box::new(Error::Command {
-                        call: rec.display.to_string(),
-                        message,
-                    }));
+                    rec.failure = Some(Box::new(Error::command(&*rec.display, message)));
                     self.finish(n, None);
                 }
             }
@@ -952,10 +928,7 @@ impl Router {
                     out.error = Some(message);
                     Ok(out)
                 }
-                Err((None, message)) => Err(Error::Command {
-                    call: format!("{display} (next)"),
-                    message,
-                }),
+                Err((None, message)) => Err(Error::command(format!("{display} (next)"), message)),
             };
             let steps = rec.steps.as_mut().expect("steps exist");
             steps.done.push((seq, result));
@@ -1012,10 +985,7 @@ impl Router {
                 .and_then(|e| e.str_field("error"))
                 .map(str::to_string)
                 .unwrap_or_else(|| format!("exit status {status}"));
-            Err(Error::Command {
-                call: s.words.join(" "),
-                message,
-            })
+            Err(Error::command(s.words.join(" "), message))
         };
         self.finish_statement(n, s.abandoned, result);
     }
@@ -1058,9 +1028,11 @@ impl Router {
             let end = |seq| {
                 (
                     seq,
-                    Err(closed.cloned().unwrap_or_else(|| Error::Command {
-                        call: format!("{display} (next)"),
-                        message: "the call ended: no remaining steps".into(),
+                    Err(closed.cloned().unwrap_or_else(|| {
+                        Error::command(
+                            format!("{display} (next)"),
+                            "the call ended: no remaining steps",
+                        )
                     })),
                 )
             };

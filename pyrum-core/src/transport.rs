@@ -313,10 +313,11 @@ pub(crate) fn spawn_bare(bin: &Path, max_line: usize) -> Result<(Wire, StderrTai
             .unwrap_or_else(|| bin.display().to_string())
     );
     let mut wire = Wire::from_io(name, stdout, stdin, max_line);
-    wire.sink = Box::pin(KeepAlive {
-        inner: wire.sink,
-        _guard: keep_alive,
-    });
+    // The sink owns `keep_alive` (inside this closure): dropping the wire kills the child.
+    wire.sink = Box::pin(wire.sink.sink_map_err(move |e| {
+        let _child = &keep_alive;
+        e
+    }));
     let describe_tail = tail.clone();
     let wire = wire.on_close(move || {
         Box::pin(async move {
@@ -338,37 +339,6 @@ pub(crate) fn spawn_bare(bin: &Path, max_line: usize) -> Result<(Wire, StderrTai
         })
     });
     Ok((wire, tail))
-}
-
-/// A sink that also holds a guard, dropped with the sink.
-struct KeepAlive<G> {
-    inner: LineSink,
-    _guard: G,
-}
-
-impl<G: Unpin> Sink<String> for KeepAlive<G> {
-    type Error = io::Error;
-    fn poll_ready(
-        mut self: Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<io::Result<()>> {
-        self.inner.as_mut().poll_ready(cx)
-    }
-    fn start_send(mut self: Pin<&mut Self>, item: String) -> io::Result<()> {
-        self.inner.as_mut().start_send(item)
-    }
-    fn poll_flush(
-        mut self: Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<io::Result<()>> {
-        self.inner.as_mut().poll_flush(cx)
-    }
-    fn poll_close(
-        mut self: Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<io::Result<()>> {
-        self.inner.as_mut().poll_close(cx)
-    }
 }
 
 async fn within<T>(

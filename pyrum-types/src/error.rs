@@ -80,6 +80,14 @@ pub enum Error {
 }
 
 impl Error {
+    /// An [`Error::Command`]: `call` failed with Rumor's `message`.
+    pub fn command(call: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Command {
+            call: call.into(),
+            message: message.into(),
+        }
+    }
+
     /// An [`Error::Io`] with what was being done.
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io {

@@ -1,6 +1,8 @@
-//! pyrum-types: the values that go to Rumor as arguments and come back as result fields, and
-//! pyrum's one error type. pyrum-core re-exports this crate as `pyrum_core::types` (and the
-//! error as `pyrum_core::Error`); users reach it as `pyrum::types`.
+//! pyrum-types: the data that crosses the wire to Rumor, without any I/O: the values that go
+//! as arguments and come back as result fields (this module), the quoting that makes every
+//! word one shell word ([`quote`]), one JSON line from Rumor ([`entry`]), and pyrum's one
+//! error type ([`Error`]). pyrum-core re-exports it as `pyrum_core::types` (and `entry`,
+//! `quote`, `Error` at their old places); users reach it as `pyrum::types`.
 //!
 //! Each type of `commands.toml`'s vocabulary has a Rust type here (or a std one: `String`,
 //! `bool`, integers, [`Duration`], [`IpAddr`], `Vec<String>`). [`ToArg`] writes a value the
@@ -15,22 +17,13 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+pub mod entry;
 pub mod error;
+pub mod quote;
 pub mod ssz;
 
 pub use error::{Error, Result};
-
-/// `s`, cut to at most 80 bytes (on a character boundary) with `...` when cut.
-pub fn shorten(s: &str) -> String {
-    if s.len() <= 80 {
-        return s.to_string();
-    }
-    let mut end = 77;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}...", &s[..end])
-}
+use quote::shorten;
 
 /// A value that can be one argument word for Rumor.
 pub trait ToArg {

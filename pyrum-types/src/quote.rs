@@ -63,7 +63,7 @@ pub fn push_quoted(line: &mut String, word: &str) {
 /// Quotes one word: `it's` becomes `'it'\''s'`.
 ///
 /// ```
-/// assert_eq!(pyrum_core::quote::quote("it's $HOME"), r"'it'\''s $HOME'");
+/// assert_eq!(pyrum_types::quote::quote("it's $HOME"), r"'it'\''s $HOME'");
 /// ```
 pub fn quote(word: &str) -> String {
     let mut s = String::new();
@@ -98,12 +98,14 @@ pub fn check_actor_name(name: &str) -> Result<()> {
     }
 }
 
-pub(crate) fn shorten(s: &str) -> String {
+/// `s`, cut to at most 80 bytes (on a character boundary) with `...` when cut: how errors
+/// quote a value.
+pub fn shorten(s: &str) -> String {
     shorten_to(s, 80)
 }
 
 /// `s`, cut to at most `max` bytes (on a character boundary) with `...` when cut.
-pub(crate) fn shorten_to(s: &str, max: usize) -> String {
+pub fn shorten_to(s: &str, max: usize) -> String {
     if s.len() <= max {
         return s.to_string();
     }
