@@ -492,14 +492,20 @@ async fn strings_and_numbers_go_back_to_rumor(
     alice.blocks().switch(first.clone()).await?;
     assert_eq!(alice.blocks().list().await?.current, first);
 
-    // A latency from `peer info` (nanoseconds in the log) goes back in Go syntax.
+    // A latency from `peer info` (nanoseconds in the log) goes back in Go syntax. Rumor
+    // records one when a `peer metadata ping` gets an answer.
     let alice_id = alice.host().view().await?.peer_id;
-    let latency = bob
-        .peer()
-        .info(alice_id)
-        .await?
+    let pong = alice.peer().metadata().pong().await?;
+    bob.peer()
+        .metadata()
+        .ping(alice_id.clone())
+        .update(false)
+        .await?;
+    let info = bob.peer().info(alice_id).await?;
+    let latency = info
         .latency
-        .unwrap_or(Duration::from_millis(3));
+        .unwrap_or_else(|| panic!("a ping records the latency: {info:?}"));
+    assert!(latency > Duration::ZERO);
     let t0 = Instant::now();
     rumor.sleep(latency).await?;
     assert!(
@@ -509,16 +515,19 @@ async fn strings_and_numbers_go_back_to_rumor(
     );
 
     // A list of strings is one word that pflag splits: both security transports arrive (a
-    // host that only speaks the second one connects).
+    // host that only speaks the first one connects, and one that only speaks the second).
     let protocols: Vec<String> = vec!["tls".into(), "noise".into()];
     let carol = rumor.actor("carol")?;
     carol.host().start().security(protocols).await?;
     carol.host().listen().ip([127, 0, 0, 1]).tcp(0).await?;
-    let dave = rumor.actor("dave")?;
-    dave.host().start().security(["noise"]).await?;
     let carol_view = carol.host().view().await?;
-    let connected = dave.peer().connect(carol_view.addr[0].clone()).await?;
-    assert_eq!(connected.peer_id, carol_view.peer_id);
+    for (name, only) in [("dave", "tls"), ("erin", "noise")] {
+        let actor = rumor.actor(name)?;
+        actor.host().start().security([only]).await?;
+        let connected = actor.peer().connect(carol_view.addr[0].clone()).await?;
+        assert_eq!(connected.peer_id, carol_view.peer_id, "over {only}");
+    }
+    pong.cancel().await?;
     Ok(())
 }
 
@@ -551,7 +560,9 @@ async fn discovery_values_go_back_to_rumor() -> pyrum::Result<()> {
         .bootnodes([alice_enr.clone()])
         .await?;
     bob.dv5().ping(alice_enr.clone()).await?;
-    // Bob's lookup finds alice; the ENRs it logs are charlie's bootnodes.
+    // Bob's lookup finds alice (once his table holds the bootnode: each lookup is a round of
+    // queries, retried until one lists her, within LIMIT); the ENRs it logs are charlie's
+    // bootnodes.
     let t0 = Instant::now();
     let found = loop {
         let nodes = bob.dv5().lookup(alice_enr.clone()).await?.nodes;
@@ -562,7 +573,6 @@ async fn discovery_values_go_back_to_rumor() -> pyrum::Result<()> {
             t0.elapsed() < LIMIT,
             "bob's lookups never listed alice: {nodes:?}"
         );
-        tokio::time::sleep(Duration::from_millis(200)).await;
     };
     let charlie_dv5 = charlie
         .dv5()
