@@ -93,7 +93,7 @@ pub async fn run(rumor: &Rumor, say: &(dyn Fn(String) + Sync)) -> pyrum::Result<
                 .run()
                 .ip(Ipv4Addr::LOCALHOST)
                 .udp(udp)
-                .bootnodes(vec![alice.enr.to_string()])
+                .bootnodes([alice.enr.clone()]) // typed ENRs: Rumor parses each with ParseEnrOrEnode
                 .await?,
         );
         // A successful ping: the handshake is done and alice has the pinger in her table.
@@ -108,9 +108,7 @@ pub async fn run(rumor: &Rumor, say: &(dyn Fn(String) + Sync)) -> pyrum::Result<
     let found = loop {
         lookups += 1;
         let result = bob.actor.dv5().lookup(charlie.node_id).await?;
-        let nodes: Vec<Enr> = serde_json::from_value(result.nodes.clone()).map_err(|e| {
-            pyrum::Error::Protocol(format!("dv5 lookup: `nodes` is not a list of ENRs: {e}"))
-        })?;
+        let nodes: Vec<Enr> = result.nodes;
         say(format!(
             "lookup {lookups}: {} nodes ({:.1?})",
             nodes.len(),

@@ -58,8 +58,8 @@ async fn main() -> pyrum::Result<()> {
         Some(multi) => println!("  multi: {multi}"),
         None => println!("  multi: (not logged)"),
     }
-    println!("  enr_kv: {}", json_or_absent(&enr.enr_kv));
-    println!("  raw_enr_kv: {}", json_or_absent(&enr.raw_enr_kv));
+    println!("  enr_kv: {}", map_or_absent(&enr.enr_kv));
+    println!("  raw_enr_kv: {}", map_or_absent(&enr.raw_enr_kv));
     for (key, value) in &enr.extra {
         println!("  {key}: {value}");
     }
@@ -159,9 +159,16 @@ async fn main() -> pyrum::Result<()> {
     Ok(())
 }
 
-fn json_or_absent(value: &Option<serde_json::Value>) -> String {
-    value
-        .as_ref()
-        .map(|v| v.to_string())
-        .unwrap_or_else(|| "(not logged)".into())
+/// `key=value` pairs of a logged map, or "(not logged)".
+fn map_or_absent<V: std::fmt::Display>(
+    value: &Option<std::collections::BTreeMap<String, V>>,
+) -> String {
+    match value {
+        Some(map) => map
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        None => "(not logged)".into(),
+    }
 }

@@ -980,7 +980,7 @@ macro_rules! methods {
                 match self {
                     $(Method::$variant => {
                         let mut b = r.actor.rpc().$route().resp().chunk()
-                            .raw(r.req_id.to_string(), r.data);
+                            .raw(r.req_id, r.data);
                         if let Some(done) = r.done {
                             b = b.done(done);
                         }
@@ -997,7 +997,7 @@ macro_rules! methods {
                 match self {
                     $(Method::$variant => {
                         let resp = r.actor.rpc().$route().resp();
-                        let id = r.req_id.to_string();
+                        let id = r.req_id;
                         if r.code == 1 {
                             let mut b = resp.invalid_request(id, r.message);
                             if let Some(done) = r.done {
@@ -1022,7 +1022,7 @@ macro_rules! methods {
             async fn close(self, actor: &Actor, req_id: u64) -> Result<()> {
                 match self {
                     $(Method::$variant => {
-                        actor.rpc().$route().close(req_id.to_string()).await?;
+                        actor.rpc().$route().close(req_id).await?;
                     })*
                 }
                 Ok(())

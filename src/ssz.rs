@@ -1,8 +1,12 @@
 //! Typed eth2 (phase 0) req/resp payloads and their SSZ encoding (feature `ssz`, on by default).
 //!
 //! These are fixed-size containers of `uint64`s and byte vectors (and one list of roots), whose
-//! SSZ encoding is the fields' bytes one after another, little-endian: a few lines here, rather
-//! than a dependency on a general SSZ library and its derive macros.
+//! SSZ encoding is the fields' bytes one after another, little-endian: a few lines, rather
+//! than a dependency on a general SSZ library and its derive macros. The types and their
+//! encoding live in `pyrum-types` ([`pyrum::types::ssz`](crate::types::ssz)), because typed
+//! results use the same types: `peer status get` gives a [`Status`], `peer metadata get` a
+//! [`MetaData`], `chain ... serve by-range` a [`BeaconBlocksByRangeRequest`]; this module
+//! re-exports them and makes them req/resp [`Payload`]s.
 //!
 //! Each type goes where Rumor takes hex (`impl From<&Status> for HexBytes`) and comes back out of
 //! the hex `data` Rumor logs ([`Status::from_hex`], or `data::<Status>()` on
@@ -28,321 +32,19 @@
 //! | `rpc ping` | [`Ping`] | [`Ping`] |
 //! | `rpc metadata` | (empty) | [`MetaData`] |
 //! | `rpc goodbye` | [`Goodbye`] | (none) |
-//! | `rpc blocks-by-range` | [`BeaconBlocksByRangeRequest`] | a `SignedBeaconBlock` per chunk (bytes: [`HexBytes`]) |
-//! | `rpc blocks-by-root` | [`BeaconBlocksByRootRequest`] | a `SignedBeaconBlock` per chunk (bytes: [`HexBytes`]) |
+//! | `rpc blocks-by-range` | [`BeaconBlocksByRangeRequest`] | a `SignedBeaconBlock` per chunk (bytes: [`HexBytes`](crate::types::HexBytes)) |
+//! | `rpc blocks-by-root` | [`BeaconBlocksByRootRequest`] | a `SignedBeaconBlock` per chunk (bytes: [`HexBytes`](crate::types::HexBytes)) |
 
-use pyrum_core::types::{Attnets, ForkDigest, HexBytes, Root};
-use pyrum_core::{Error, Result};
+pub use pyrum_core::types::ssz::{
+    BeaconBlocksByRangeRequest, BeaconBlocksByRootRequest, Decode, Encode, Goodbye, MetaData, Ping,
+    Status,
+};
+use pyrum_core::Result;
 
 use crate::rpc::Payload;
 
-/// SSZ encoding, for implementing [`Payload`] on types of your own.
-///
-/// ```
-/// use pyrum::ssz::{Encode, Ping};
-/// assert_eq!(Ping { seq_number: 1 }.as_ssz_bytes(), [1, 0, 0, 0, 0, 0, 0, 0]);
-/// ```
-pub trait Encode {
-    /// Appends the encoding to `buf`.
-    fn ssz_append(&self, buf: &mut Vec<u8>);
-
-    /// The encoding.
-    fn as_ssz_bytes(&self) -> Vec<u8> {
-        let mut buf = Vec::new();
-        self.ssz_append(&mut buf);
-        buf
-    }
-}
-
-/// SSZ decoding of a fixed-size value.
-///
-/// ```
-/// use pyrum::ssz::{Decode, Ping};
-/// assert_eq!(Ping::from_ssz_bytes(&[2, 0, 0, 0, 0, 0, 0, 0])?.seq_number, 2);
-/// # Ok::<(), pyrum::Error>(())
-/// ```
-pub trait Decode: Sized {
-    /// Decodes exactly `bytes`; a wrong length is [`Error::Protocol`].
-    fn from_ssz_bytes(bytes: &[u8]) -> Result<Self>;
-}
-
-/// A fixed-size field of a container: `uint64` (little-endian) or a byte vector.
-trait Field: Sized {
-    const LEN: usize;
-    fn append(&self, buf: &mut Vec<u8>);
-    fn read(bytes: &[u8]) -> Self;
-}
-
-impl Field for u64 {
-    const LEN: usize = 8;
-    fn append(&self, buf: &mut Vec<u8>) {
-        buf.extend_from_slice(&self.to_le_bytes());
-    }
-    fn read(bytes: &[u8]) -> Self {
-        u64::from_le_bytes(bytes.try_into().expect("8 bytes"))
-    }
-}
-
-macro_rules! byte_vector_field {
-    ($($ty:ident: $n:literal),*) => {$(
-        impl Field for $ty {
-            const LEN: usize = $n;
-            fn append(&self, buf: &mut Vec<u8>) {
-                buf.extend_from_slice(&self.0);
-            }
-            fn read(bytes: &[u8]) -> Self {
-                $ty(bytes.try_into().expect("the field's length"))
-            }
-        }
-    )*};
-}
-byte_vector_field!(ForkDigest: 4, Root: 32, Attnets: 8);
-
-/// `Encode`/`Decode` of a fixed-size container: its fields in order.
-macro_rules! container {
-    ($ty:ident { $($field:ident: $fty:ty),* }) => {
-        impl Encode for $ty {
-            fn ssz_append(&self, buf: &mut Vec<u8>) {
-                $(Field::append(&self.$field, buf);)*
-            }
-        }
-
-        impl Decode for $ty {
-            fn from_ssz_bytes(bytes: &[u8]) -> Result<Self> {
-                if bytes.len() != $ty::SIZE {
-                    return Err(Error::Protocol(format!(
-                        "{} bytes are not an SSZ {} ({} bytes)",
-                        bytes.len(),
-                        stringify!($ty),
-                        $ty::SIZE
-                    )));
-                }
-                let mut rest = bytes;
-                let mut take = |n: usize| {
-                    let (field, tail) = rest.split_at(n);
-                    rest = tail;
-                    field
-                };
-                Ok($ty {
-                    $($field: <$fty as Field>::read(take(<$fty as Field>::LEN)),)*
-                })
-            }
-        }
-    };
-}
-
-/// The `Status` request and response (`/eth2/beacon_chain/req/status/1/`): 84 bytes.
-///
-/// ```
-/// use pyrum::ssz::Status;
-/// let bob = Status { head_slot: 123, ..Default::default() };
-/// assert_eq!(bob.to_bytes().len(), Status::SIZE);
-/// assert_eq!(Status::from_bytes(&bob.to_bytes())?.head_slot, 123);
-/// # Ok::<(), pyrum::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Status {
-    /// The sender's current fork digest.
-    pub fork_digest: ForkDigest,
-    /// Root of the latest finalized checkpoint.
-    pub finalized_root: Root,
-    /// Epoch of the latest finalized checkpoint.
-    pub finalized_epoch: u64,
-    /// Root of the head block.
-    pub head_root: Root,
-    /// Slot of the head block.
-    pub head_slot: u64,
-}
-
-/// The `Ping` request and response (`/eth2/beacon_chain/req/ping/1/`): the metadata sequence
-/// number, a bare `uint64`.
-///
-/// ```
-/// use pyrum::ssz::Ping;
-/// assert_eq!(Ping { seq_number: 2 }.to_hex(), "0200000000000000");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Ping {
-    /// The sender's metadata sequence number.
-    pub seq_number: u64,
-}
-
-/// The `MetaData` response (`/eth2/beacon_chain/req/metadata/1/`; the request is empty):
-/// sequence number and the attestation subnet bitvector, 16 bytes.
-///
-/// ```
-/// use pyrum::ssz::MetaData;
-/// use pyrum::types::Attnets;
-/// let md = MetaData { seq_number: 1, attnets: Attnets([0b101, 0, 0, 0, 0, 0, 0, 0]) };
-/// assert_eq!(md.to_hex(), "01000000000000000500000000000000");
-/// assert!(md.subscribed(0) && !md.subscribed(1) && md.subscribed(2));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct MetaData {
-    /// Incremented whenever `attnets` changes.
-    pub seq_number: u64,
-    /// `Bitvector[64]`: bit `i` (byte `i / 8`, bit `i % 8`) set = subscribed to subnet `i`.
-    pub attnets: Attnets,
-}
-
-impl MetaData {
-    /// Whether attestation subnet `subnet` (0..64) is set in `attnets`.
-    ///
-    /// ```
-    /// # use pyrum::ssz::MetaData;
-    /// assert!(!MetaData::default().subscribed(63));
-    /// ```
-    pub fn subscribed(&self, subnet: usize) -> bool {
-        subnet < 64 && self.attnets.0[subnet / 8] >> (subnet % 8) & 1 == 1
-    }
-}
-
-/// The `Goodbye` request (`/eth2/beacon_chain/req/goodbye/1/`): a `uint64` reason code
-/// (1 client shut down, 2 irrelevant network, 3 fault/error).
-///
-/// ```
-/// use pyrum::ssz::Goodbye;
-/// assert_eq!(Goodbye { reason: 1 }.to_hex(), "0100000000000000");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Goodbye {
-    /// The reason code.
-    pub reason: u64,
-}
-
-/// The `BeaconBlocksByRange` request (`/eth2/beacon_chain/req/beacon_blocks_by_range/1/`): the
-/// first slot, how many slots, and the slot step; 24 bytes. The response is one chunk per block.
-///
-/// ```
-/// use pyrum::ssz::BeaconBlocksByRangeRequest;
-/// let req = BeaconBlocksByRangeRequest { start_slot: 5, count: 64, step: 1 };
-/// assert_eq!(req.to_bytes().len(), BeaconBlocksByRangeRequest::SIZE);
-/// assert_eq!(&req.to_hex()[..16], "0500000000000000");
-/// assert_eq!(BeaconBlocksByRangeRequest::from_hex(&req.to_hex())?, req);
-/// # Ok::<(), pyrum::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct BeaconBlocksByRangeRequest {
-    /// The first slot of the range.
-    pub start_slot: u64,
-    /// How many slots the range spans (at most 1024 blocks are served).
-    pub count: u64,
-    /// The distance between requested slots (1 for every slot).
-    pub step: u64,
-}
-
-/// The `BeaconBlocksByRoot` request (`/eth2/beacon_chain/req/beacon_blocks_by_root/1/`): an SSZ
-/// `List[Root, 1024]`, i.e. the 32-byte roots one after another.
-///
-/// ```
-/// use pyrum::ssz::BeaconBlocksByRootRequest;
-/// use pyrum::types::Root;
-/// let req = BeaconBlocksByRootRequest::new(vec![Root([1; 32]), Root([2; 32])])?;
-/// assert_eq!(req.to_bytes().len(), 64);
-/// assert_eq!(BeaconBlocksByRootRequest::from_bytes(&req.to_bytes())?, req);
-/// assert!(BeaconBlocksByRootRequest::from_bytes(&[0; 33]).is_err());
-/// # Ok::<(), pyrum::Error>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
-pub struct BeaconBlocksByRootRequest {
-    /// The block roots, at most [`BeaconBlocksByRootRequest::MAX_ROOTS`].
-    pub roots: Vec<Root>,
-}
-
-impl BeaconBlocksByRootRequest {
-    /// `MAX_REQUEST_BLOCKS`: the list limit (Rumor refuses longer requests).
-    pub const MAX_ROOTS: usize = 1024;
-
-    /// A request for `roots`; [`Error::InvalidInput`] above [`Self::MAX_ROOTS`].
-    pub fn new(roots: Vec<Root>) -> Result<Self> {
-        if roots.len() > Self::MAX_ROOTS {
-            return Err(Error::InvalidInput {
-                what: "blocks-by-root request",
-                value: format!("{} roots", roots.len()),
-                reason: format!("at most {} roots fit in one request", Self::MAX_ROOTS),
-            });
-        }
-        Ok(BeaconBlocksByRootRequest { roots })
-    }
-
-    /// The SSZ encoding: the roots back to back.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        self.roots.iter().flat_map(|r| r.0).collect()
-    }
-
-    /// Decodes the SSZ encoding; a length that is not a multiple of 32, or more than
-    /// [`Self::MAX_ROOTS`] roots, is [`Error::Protocol`].
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        if !bytes.len().is_multiple_of(32) || bytes.len() / 32 > Self::MAX_ROOTS {
-            return Err(Error::Protocol(format!(
-                "{} bytes are not an SSZ List[Root, {}] (a multiple of 32 bytes, at most {})",
-                bytes.len(),
-                Self::MAX_ROOTS,
-                32 * Self::MAX_ROOTS
-            )));
-        }
-        let roots = bytes
-            .chunks_exact(32)
-            .map(|c| Root(c.try_into().expect("32-byte chunks")))
-            .collect();
-        Ok(BeaconBlocksByRootRequest { roots })
-    }
-
-    /// The SSZ encoding as plain lowercase hex (no `0x`), as Rumor takes and logs it.
-    pub fn to_hex(&self) -> String {
-        pyrum_core::types::encode_hex(&self.to_bytes())
-    }
-
-    /// Decodes hex (with or without `0x`), e.g. the `data` field Rumor logs.
-    pub fn from_hex(hex: &str) -> Result<Self> {
-        let bytes: HexBytes = hex.parse()?;
-        Self::from_bytes(&bytes.0)
-    }
-}
-
-impl Payload for BeaconBlocksByRootRequest {
-    fn to_bytes(&self) -> Vec<u8> {
-        BeaconBlocksByRootRequest::to_bytes(self)
-    }
-    fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        BeaconBlocksByRootRequest::from_bytes(bytes)
-    }
-}
-
-impl From<&BeaconBlocksByRootRequest> for HexBytes {
-    fn from(value: &BeaconBlocksByRootRequest) -> HexBytes {
-        HexBytes(value.to_bytes())
-    }
-}
-
 macro_rules! payload {
-    ($ty:ident, $size:expr) => {
-        impl $ty {
-            /// Size of the SSZ encoding in bytes.
-            pub const SIZE: usize = $size;
-
-            /// The SSZ encoding.
-            pub fn to_bytes(&self) -> Vec<u8> {
-                self.as_ssz_bytes()
-            }
-
-            /// Decodes the SSZ encoding; a wrong length is [`Error::Protocol`].
-            pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-                <Self as Decode>::from_ssz_bytes(bytes)
-            }
-
-            /// The SSZ encoding as plain lowercase hex (no `0x`), as Rumor takes and logs it.
-            pub fn to_hex(&self) -> String {
-                pyrum_core::types::encode_hex(&self.to_bytes())
-            }
-
-            /// Decodes hex (with or without `0x`), e.g. the `data` field Rumor logs.
-            pub fn from_hex(hex: &str) -> Result<Self> {
-                let bytes: HexBytes = hex.parse()?;
-                Self::from_bytes(&bytes.0)
-            }
-        }
-
+    ($($ty:ident),*) => {$(
         impl Payload for $ty {
             fn to_bytes(&self) -> Vec<u8> {
                 $ty::to_bytes(self)
@@ -351,142 +53,36 @@ macro_rules! payload {
                 $ty::from_bytes(bytes)
             }
         }
-
-        impl From<&$ty> for HexBytes {
-            fn from(value: &$ty) -> HexBytes {
-                HexBytes(value.to_bytes())
-            }
-        }
-    };
+    )*};
 }
 
-payload!(Status, 84);
-payload!(Ping, 8);
-payload!(MetaData, 16);
-payload!(Goodbye, 8);
-payload!(BeaconBlocksByRangeRequest, 24);
-
-container!(Status {
-    fork_digest: ForkDigest,
-    finalized_root: Root,
-    finalized_epoch: u64,
-    head_root: Root,
-    head_slot: u64
-});
-container!(Ping { seq_number: u64 });
-container!(MetaData {
-    seq_number: u64,
-    attnets: Attnets
-});
-container!(Goodbye { reason: u64 });
-container!(BeaconBlocksByRangeRequest {
-    start_slot: u64,
-    count: u64,
-    step: u64
-});
+payload!(
+    Status,
+    Ping,
+    MetaData,
+    Goodbye,
+    BeaconBlocksByRangeRequest,
+    BeaconBlocksByRootRequest
+);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pyrum_core::types::{HexBytes, Root};
 
     #[test]
-    fn status_layout_is_the_phase0_container() {
-        let s = Status {
-            fork_digest: ForkDigest([1, 2, 3, 4]),
-            finalized_root: Root([0xaa; 32]),
-            finalized_epoch: 5,
-            head_root: Root([0xbb; 32]),
-            head_slot: 123,
-        };
-        let b = s.to_bytes();
-        assert_eq!(b.len(), 84);
-        assert_eq!(&b[..4], &[1, 2, 3, 4]);
-        assert_eq!(&b[4..36], &[0xaa; 32]);
-        assert_eq!(&b[36..44], &5u64.to_le_bytes());
-        assert_eq!(&b[44..76], &[0xbb; 32]);
-        assert_eq!(&b[76..], &123u64.to_le_bytes());
-        assert_eq!(Status::from_bytes(&b).unwrap(), s);
-        assert_eq!(Status::from_hex(&format!("0x{}", s.to_hex())).unwrap(), s);
-    }
-
-    #[test]
-    fn seed_hex_values() {
-        let bob = Status {
+    fn payloads_are_the_ssz_encoding() {
+        let status = Status {
             head_slot: 123,
             ..Default::default()
         };
-        let alice = Status {
-            head_slot: 42,
-            ..Default::default()
-        };
-        assert_eq!(bob.to_hex(), format!("{}7b00000000000000", "0".repeat(152)));
+        assert_eq!(Payload::to_bytes(&status), status.as_ssz_bytes());
         assert_eq!(
-            alice.to_hex(),
-            format!("{}2a00000000000000", "0".repeat(152))
+            <Status as Payload>::from_bytes(&status.to_bytes()).unwrap(),
+            status
         );
-    }
-
-    #[test]
-    fn wrong_lengths_are_errors() {
-        assert!(matches!(
-            Status::from_bytes(&[0; 83]),
-            Err(Error::Protocol(_))
-        ));
-        assert!(Ping::from_hex("00").is_err());
-        assert!(MetaData::from_bytes(&[0; 17]).is_err());
-        assert!(Goodbye::from_hex("zz").is_err());
-    }
-
-    #[test]
-    fn blocks_requests_layout() {
-        let range = BeaconBlocksByRangeRequest {
-            start_slot: 0x0102,
-            count: 64,
-            step: 2,
-        };
-        let b = range.to_bytes();
-        assert_eq!(b.len(), 24);
-        assert_eq!(&b[..8], &0x0102u64.to_le_bytes());
-        assert_eq!(&b[8..16], &64u64.to_le_bytes());
-        assert_eq!(&b[16..], &2u64.to_le_bytes());
-        assert_eq!(BeaconBlocksByRangeRequest::from_bytes(&b).unwrap(), range);
-        assert!(BeaconBlocksByRangeRequest::from_bytes(&b[..23]).is_err());
-
-        let roots =
-            BeaconBlocksByRootRequest::new(vec![Root([0xaa; 32]), Root([0xbb; 32])]).unwrap();
-        let b = roots.to_bytes();
-        assert_eq!(b.len(), 64);
-        assert_eq!(&b[..32], &[0xaa; 32]);
-        assert_eq!(&b[32..], &[0xbb; 32]);
-        assert_eq!(
-            BeaconBlocksByRootRequest::from_hex(&roots.to_hex()).unwrap(),
-            roots
-        );
-        assert!(BeaconBlocksByRootRequest::from_bytes(&[])
-            .unwrap()
-            .roots
-            .is_empty());
-        assert!(BeaconBlocksByRootRequest::from_bytes(&[0; 31]).is_err());
-        assert!(BeaconBlocksByRootRequest::from_bytes(&vec![0; 32 * 1025]).is_err());
-        assert!(BeaconBlocksByRootRequest::new(vec![Root::default(); 1025]).is_err());
-    }
-
-    #[test]
-    fn small_payloads() {
-        assert_eq!(Ping::from_hex("0700000000000000").unwrap().seq_number, 7);
-        assert_eq!(
-            Goodbye::from_bytes(&[3, 0, 0, 0, 0, 0, 0, 0])
-                .unwrap()
-                .reason,
-            3
-        );
-        let md = MetaData {
-            seq_number: 9,
-            attnets: Attnets([0xff, 0, 0, 0, 0, 0, 0, 0x80]),
-        };
-        assert_eq!(MetaData::from_bytes(&md.to_bytes()).unwrap(), md);
-        assert!(md.subscribed(7) && !md.subscribed(8) && md.subscribed(63));
-        let hex: HexBytes = (&md).into();
-        assert_eq!(hex.0.len(), MetaData::SIZE);
+        let roots = BeaconBlocksByRootRequest::new(vec![Root([7; 32])]).unwrap();
+        assert_eq!(Payload::to_bytes(&roots), HexBytes::from(&roots).0);
+        assert!(<Ping as Payload>::from_bytes(&[0; 7]).is_err());
     }
 }

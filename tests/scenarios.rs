@@ -151,9 +151,9 @@ async fn scenario_connect(rumor: Rumor) -> Result<()> {
     );
     let info = bob.peer().info(alice_id.clone()).await?;
     assert_eq!(info.peer_id, alice_id);
-    let addrs = info.addrs.clone().unwrap_or_default().to_string();
+    let addrs = info.addrs.clone().unwrap_or_default();
     assert!(
-        addrs.contains(&format!("/ip4/127.0.0.1/tcp/{port}")),
+        addrs.contains(&Multiaddr::new(format!("/ip4/127.0.0.1/tcp/{port}"))?),
         "bob's peerstore has alice's address: {info:?}"
     );
 
@@ -198,7 +198,7 @@ async fn scenario_pingpong(alice: Actor, bob: Actor) -> Result<()> {
         .attnets("0x00000000000000cd".parse::<Attnets>()?)
         .seq_number(20)
         .await?;
-    assert_eq!(set.metadata["seq_number"], 20, "{set:?}");
+    assert_eq!(set.metadata.seq_number, 20, "{set:?}");
     let _alice_serve = alice.peer().metadata().serve().await?;
     let alice_pong = alice
         .peer()
@@ -232,12 +232,13 @@ async fn scenario_pingpong(alice: Actor, bob: Actor) -> Result<()> {
     );
     // `pong` is logged twice: with the ping's result and with the follow-up request.
     assert_eq!(ping.pong, [20, 20], "{ping:?}");
-    let metadata = ping
-        .metadata
-        .clone()
-        .expect("metadata fetched after the pong");
-    assert_eq!(metadata["seq_number"], 20, "{ping:?}");
-    assert_eq!(metadata["attnets"], "00000000000000cd", "{ping:?}");
+    let metadata = ping.metadata.expect("metadata fetched after the pong");
+    assert_eq!(metadata.seq_number, 20, "{ping:?}");
+    assert_eq!(
+        metadata.attnets,
+        "00000000000000cd".parse::<Attnets>()?,
+        "{ping:?}"
+    );
 
     // Meanwhile alice answered the ping (seq 42 is news to her) and fetched bob's metadata:
     // the script's `sleep 10s` becomes waiting for those entries on her pong call.
@@ -255,16 +256,13 @@ async fn scenario_pingpong(alice: Actor, bob: Actor) -> Result<()> {
     let about_bob = alice.peer().info(bob_view.peer_id.clone()).await?;
     let about_alice = bob.peer().info(alice_id).await?;
     assert_eq!(
-        about_bob.metadata.as_ref().map(|m| m["seq_number"].clone()),
-        Some(42.into()),
+        about_bob.metadata.map(|m| m.seq_number),
+        Some(42),
         "{about_bob:?}"
     );
     assert_eq!(
-        about_alice
-            .metadata
-            .as_ref()
-            .map(|m| m["seq_number"].clone()),
-        Some(20.into()),
+        about_alice.metadata.map(|m| m.seq_number),
+        Some(20),
         "{about_alice:?}"
     );
     Ok(())
@@ -334,10 +332,7 @@ async fn scenario_status_exchange(alice: Actor, bob: Actor) -> Result<()> {
         .status()
         .resp()
         .chunk()
-        .raw(
-            request.req_id[0].to_string(),
-            STATUS_42.parse::<HexBytes>()?,
-        )
+        .raw(request.req_id[0], STATUS_42.parse::<HexBytes>()?)
         .await?;
 
     // `_requester next  # Await and process the first response chunk`
@@ -413,14 +408,14 @@ async fn scenario_dv5(rumor: Rumor) -> Result<()> {
         .run()
         .ip(LOCALHOST)
         .udp(bob_udp)
-        .bootnodes(vec![alice_enr.to_string()])
+        .bootnodes([alice_enr.clone()])
         .await?;
     let charlie_dv5 = charlie
         .dv5()
         .run()
         .ip(LOCALHOST)
         .udp(charlie_udp)
-        .bootnodes(vec![alice_enr.to_string()])
+        .bootnodes([alice_enr.clone()])
         .await?;
     // A successful ping means the handshake is done and alice has the pinger in her table:
     // that replaces the script's `sleep 10s`.

@@ -101,10 +101,14 @@ async fn seed_status_exchange(alice: Actor, bob: Actor) -> pyrum::Result<()> {
         bob_port.to_string(),
         "udp copies the host tcp port"
     );
-    let pubkey = kv["secp256k1"].as_str().expect("secp256k1 key");
+    let pubkey = &kv["secp256k1"];
     assert!(enr.enode.as_str().contains(pubkey), "enode holds the key");
     let raw_kv = enr.raw_enr_kv.as_ref().expect("raw_enr_kv with --kv=true");
-    assert_eq!(raw_kv["ip"], "847f000001", "RLP of 127.0.0.1");
+    assert_eq!(
+        raw_kv["ip"],
+        HexBytes(vec![0x84, 127, 0, 0, 1]),
+        "RLP of 127.0.0.1"
+    );
 
     // Alice connects to bob; each lists exactly the other.
     let alice_id = alice.host().view().await?.peer_id;

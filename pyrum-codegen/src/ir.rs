@@ -8,13 +8,14 @@ use proc_macro2::Ident;
 use quote::format_ident;
 
 use crate::names::{camel, camel_word, snake, snake_plain};
-use crate::spec::{CommandDef, EnumDef, ResultDef, Spec, When};
+use crate::spec::{CommandDef, EnumDef, RecordDef, ResultDef, Spec, When};
 use crate::types::SpecType;
 use crate::validate::PLACEHOLDER;
 
 /// The whole spec, ready to emit.
 pub(crate) struct Ir<'s> {
     pub enums: Vec<Enum<'s>>,
+    pub records: Vec<Record<'s>>,
     /// The root route: its children are the top-level words.
     pub root: Route<'s>,
 }
@@ -26,6 +27,24 @@ pub(crate) struct Enum<'s> {
     pub ty: Ident,
     /// Variant and word.
     pub variants: Vec<(Ident, &'s str)>,
+}
+
+/// A record of `[records]`: a struct read from a JSON object.
+pub(crate) struct Record<'s> {
+    pub name: &'s str,
+    pub def: &'s RecordDef,
+    pub ty: Ident,
+    pub fields: Vec<RecordField<'s>>,
+}
+
+/// A key of a record.
+pub(crate) struct RecordField<'s> {
+    pub key: &'s str,
+    pub ty: SpecType,
+    pub optional: bool,
+    pub help: &'s str,
+    /// The struct field.
+    pub ident: Ident,
 }
 
 /// A route: a word whose sub-commands are picked by further words.
@@ -141,7 +160,33 @@ impl<'s> Ir<'s> {
                     .collect(),
             })
             .collect();
-        Ir { enums, root }
+        let records = spec
+            .records
+            .iter()
+            .map(|(name, def)| Record {
+                name,
+                def,
+                ty: camel(std::slice::from_ref(name), ""),
+                fields: def
+                    .fields
+                    .iter()
+                    .map(|f| RecordField {
+                        key: &f.key,
+                        ty: spec
+                            .resolve(&f.ty, true)
+                            .expect("types were resolved by validation"),
+                        optional: f.optional,
+                        help: &f.help,
+                        ident: snake(&f.key),
+                    })
+                    .collect(),
+            })
+            .collect();
+        Ir {
+            enums,
+            records,
+            root,
+        }
     }
 }
 

@@ -28,6 +28,7 @@ mod error;
 mod gen;
 mod ir;
 mod names;
+mod roundtrip;
 mod spec;
 pub mod types;
 mod validate;
@@ -35,6 +36,9 @@ mod validate;
 pub use builder::Builder;
 pub use error::{Error, SpecError, Unreviewed};
 pub use gen::{generate, generate_tokens, Settings};
-pub use spec::{ArgDef, CommandDef, DeadRoute, EnumDef, FlagDef, ResultDef, Spec, When};
+pub use roundtrip::{round_trips, RoundTrip};
+pub use spec::{
+    ArgDef, CommandDef, DeadRoute, EnumDef, FlagDef, RecordDef, RecordField, ResultDef, Spec, When,
+};
 pub use types::SpecType;
 pub use validate::PLACEHOLDER;

@@ -18,6 +18,9 @@ pub struct Spec {
     /// Closed sets of words, by name; usable as a type.
     #[serde(default)]
     pub enums: BTreeMap<String, EnumDef>,
+    /// Record types, by name: JSON objects with fixed keys that results are typed as.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub records: BTreeMap<String, RecordDef>,
     /// Words that a route's `help` lists but that do not route ("command was not
     /// recognized"); the scan skips them while they keep failing.
     #[serde(default, rename = "dead_route", skip_serializing_if = "Vec::is_empty")]
@@ -40,6 +43,36 @@ pub struct EnumDef {
     /// compression`), so the scan can check flags of this type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pflag: Option<String>,
+}
+
+/// A record type: `[records.<name>]`, a JSON object Rumor logs with fixed keys. The generated
+/// struct has a field per key and keeps keys it does not name in `extra`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordDef {
+    /// What it is.
+    #[serde(default)]
+    pub help: String,
+    /// Its keys, in the order the struct lists them.
+    #[serde(rename = "field")]
+    pub fields: Vec<RecordField>,
+}
+
+/// A key of a record: `[[records.<name>.field]]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordField {
+    /// The JSON key.
+    pub key: String,
+    /// A result type of the vocabulary (not `json`).
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// Not every object has it (or it is `null`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub optional: bool,
+    /// Help text.
+    #[serde(default)]
+    pub help: String,
 }
 
 /// A listed word that does not route: `[[dead_route]]`.
@@ -160,7 +193,8 @@ pub enum When {
 pub struct ResultDef {
     /// The JSON key.
     pub key: String,
-    /// A type of the vocabulary, or `json`.
+    /// A result type of the vocabulary: a built-in, `list<T>`, `map<T>`, a record, an enum, or
+    /// `json` (with `json_reason`).
     #[serde(rename = "type")]
     pub ty: String,
     /// When it is logged.
@@ -175,4 +209,8 @@ pub struct ResultDef {
     /// Help text.
     #[serde(default)]
     pub help: String,
+    /// For `type = "json"` (and only then): why no fixed type fits (what its shape depends
+    /// on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json_reason: Option<String>,
 }

@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use crate::error::{Error, SpecError, Unreviewed};
-use crate::names::{camel_word, snake};
+use crate::names::{camel, camel_word, snake, snake_plain};
 use crate::spec::{CommandDef, Spec, When};
-use crate::types::{Literal, SpecType, JSON, SCALARS};
+use crate::types::{Literal, SpecType, ALIASES, BUILTINS, JSON};
 
 /// The word that marks a runtime route word in a path (`blocks on {name} list`).
 pub const PLACEHOLDER: &str = "{name}";
@@ -36,7 +36,12 @@ impl Spec {
 
     /// Resolves a type name of an argument or flag (`result`: of a result field).
     pub fn resolve(&self, ty: &str, result: bool) -> Option<SpecType> {
-        SpecType::resolve(ty, self.enums.keys().map(String::as_str), result)
+        self.resolve_type(ty, result).ok()
+    }
+
+    /// Like [`Spec::resolve`], with the reason when the name does not resolve.
+    pub fn resolve_type(&self, ty: &str, result: bool) -> Result<SpecType, String> {
+        SpecType::parse(ty, &self.names(), result)
     }
 
     /// The commands marked `review = true`, with what to fill in for each.
@@ -68,6 +73,7 @@ impl Spec {
         };
         v.top(self);
         v.enums(self);
+        v.records(self);
         let mut paths = HashSet::new();
         for cmd in &self.commands {
             v.command(self, cmd, &mut paths);
@@ -114,7 +120,7 @@ impl Validator<'_> {
             if !is_word(name) {
                 self.err(&at, "an enum name is lowercase letters, digits and '_'");
             }
-            if SCALARS.iter().any(|r| r.name == name) || name == JSON {
+            if is_builtin_name(name) {
                 self.err(&at, "this name is already a built-in type; pick another");
             }
             if e.values.is_empty() {
@@ -160,10 +166,119 @@ impl Validator<'_> {
         }
     }
 
-    fn expected(spec: &Spec) -> String {
-        let mut all: Vec<&str> = SCALARS.iter().map(|r| r.name).collect();
+    /// What a type name can be, for messages: arguments take values and lists of them,
+    /// results also records, maps and `json`.
+    fn expected(spec: &Spec, result: bool) -> String {
+        let mut all: Vec<&str> = BUILTINS
+            .iter()
+            .filter(|r| result || r.fields.is_empty())
+            .map(|r| r.name)
+            .collect();
+        all.push("list<T>");
+        if result {
+            all.extend(["map<T>", JSON]);
+            all.extend(spec.records.keys().map(String::as_str));
+        }
         all.extend(spec.enums.keys().map(String::as_str));
         all.join(", ")
+    }
+
+    /// An error for a type name that does not resolve: the reason, and for an unknown name
+    /// what it can be.
+    fn type_err(&mut self, place: &str, spec: &Spec, ty: &str, result: bool) {
+        if let Err(e) = spec.resolve_type(ty, result) {
+            let msg = if e.starts_with("unknown type") {
+                format!("{e} (expected one of {})", Self::expected(spec, result))
+            } else {
+                e
+            };
+            self.err(place, msg);
+        }
+    }
+
+    fn records(&mut self, spec: &Spec) {
+        // Type names the generated root already has: the enums, the trait, top-level leaves.
+        let mut taken: HashMap<String, String> = HashMap::new();
+        for name in spec.enums.keys() {
+            taken.insert(
+                camel(std::slice::from_ref(name), "").to_string(),
+                format!("enum {name}"),
+            );
+        }
+        taken.insert("Commands".into(), "the Commands trait".into());
+        for c in spec.commands.iter().filter(|c| c.path.len() == 1) {
+            for suffix in ["", "Result", "Call", "Step"] {
+                taken.insert(
+                    camel(&c.path, suffix).to_string(),
+                    format!("command `{}`", c.path[0]),
+                );
+            }
+        }
+        for (name, r) in &spec.records {
+            let at = self.at(&format!("records.{name}"));
+            if !is_word(name) {
+                self.err(&at, "a record name is lowercase letters, digits and '_'");
+                continue;
+            }
+            if is_builtin_name(name) {
+                self.err(&at, "this name is already a built-in type; pick another");
+            }
+            if spec.enums.contains_key(name) {
+                self.err(&at, "an enum has this name too; pick another");
+            }
+            let ty = camel(std::slice::from_ref(name), "").to_string();
+            if let Some(other) = taken.insert(ty.clone(), format!("record {name}")) {
+                if other != format!("enum {name}") {
+                    self.err(
+                        &at,
+                        format!("its Rust type `{ty}` is also the name of {other}; pick another"),
+                    );
+                }
+            }
+            if r.fields.is_empty() {
+                self.err(&at, "no fields; list its keys as [[records.<name>.field]]");
+            }
+            let mut keys = HashSet::new();
+            let mut idents: HashMap<String, &str> = HashMap::new();
+            for f in &r.fields {
+                let place = format!("{at}: field {}", f.key);
+                if f.key.is_empty() {
+                    self.err(&place, "`key` is empty");
+                }
+                if !keys.insert(f.key.as_str()) {
+                    self.err(&place, "this key is listed twice");
+                }
+                let ident = snake_plain(&f.key);
+                if ident == "extra" {
+                    self.err(
+                        &place,
+                        "the field `extra` holds the keys the record does not name; rename it",
+                    );
+                } else if let Some(other) = idents.insert(ident.clone(), &f.key) {
+                    self.err(
+                        &place,
+                        format!(
+                            "keys {other:?} and {:?} both become the Rust field `{ident}`",
+                            f.key
+                        ),
+                    );
+                }
+                if f.ty == JSON {
+                    self.err(&place, "a record field has a fixed type (a value whose shape varies is a `json` result of its own)");
+                    continue;
+                }
+                self.type_err(&place, spec, &f.ty, true);
+            }
+            if let Some(cycle) = record_cycle(spec, name, &mut Vec::new()) {
+                self.err(
+                    &at,
+                    format!(
+                        "records contain each other ({}); a record cannot hold itself",
+                        cycle.join(" -> ")
+                    ),
+                );
+            }
+        }
     }
 
     fn command(&mut self, spec: &Spec, cmd: &CommandDef, paths: &mut HashSet<Vec<String>>) {
@@ -214,16 +329,7 @@ impl Validator<'_> {
                     "this name is used twice in the command (args and flags share one namespace)",
                 );
             }
-            if spec.resolve(&a.ty, false).is_none() {
-                self.err(
-                    &place,
-                    format!(
-                        "unknown type {:?} (expected one of {})",
-                        a.ty,
-                        Self::expected(spec)
-                    ),
-                );
-            }
+            self.type_err(&place, spec, &a.ty, false);
         }
         for (i, a) in cmd.args.iter().enumerate() {
             if a.variadic && (a.required || i + 1 != cmd.args.len()) {
@@ -258,15 +364,9 @@ impl Validator<'_> {
                     "this name is used twice in the command (args and flags share one namespace)",
                 );
             }
+            self.type_err(&place, spec, &f.ty, false);
             match spec.resolve(&f.ty, false) {
-                None => self.err(
-                    &place,
-                    format!(
-                        "unknown type {:?} (expected one of {})",
-                        f.ty,
-                        Self::expected(spec)
-                    ),
-                ),
+                None => {}
                 Some(t) => {
                     if let (Some(d), Literal::Unsigned | Literal::Signed) =
                         (&f.default, t.literal())
@@ -290,15 +390,17 @@ impl Validator<'_> {
             if !keys.insert((r.key.clone(), r.when)) {
                 self.err(&place, "this key is listed twice for the same `when`");
             }
-            if spec.resolve(&r.ty, true).is_none() {
-                self.err(
+            self.type_err(&place, spec, &r.ty, true);
+            match (spec.resolve(&r.ty, true), r.json_reason.as_deref().map(str::trim)) {
+                (Some(SpecType::Json), None | Some("")) => self.err(
                     &place,
-                    format!(
-                        "unknown type {:?} (expected json or one of {})",
-                        r.ty,
-                        Self::expected(spec)
-                    ),
-                );
+                    "type = \"json\" needs a `json_reason`: say what its shape depends on (or give it a fixed type: list<T>, map<T>, a record)",
+                ),
+                (Some(t), Some(_)) if t != SpecType::Json => self.err(
+                    &place,
+                    "`json_reason` is only for type = \"json\"; remove it",
+                ),
+                _ => {}
             }
             if r.when == When::Step && !cmd.steppable {
                 self.err(&place, "when = \"step\" on a command that is not steppable");
@@ -401,9 +503,40 @@ impl Validator<'_> {
     }
 }
 
+/// True for a built-in type name, an alias or `json`.
+fn is_builtin_name(name: &str) -> bool {
+    BUILTINS.iter().any(|r| r.name == name)
+        || ALIASES.iter().any(|(a, _)| *a == name)
+        || name == JSON
+}
+
+/// A chain of records from `name` back to a record already on `path`, if there is one.
+fn record_cycle(spec: &Spec, name: &str, path: &mut Vec<String>) -> Option<Vec<String>> {
+    if let Some(at) = path.iter().position(|p| p == name) {
+        let mut cycle = path[at..].to_vec();
+        cycle.push(name.to_string());
+        return Some(cycle);
+    }
+    let def = spec.records.get(name)?;
+    path.push(name.to_string());
+    for f in &def.fields {
+        let mut ty = spec.resolve(&f.ty, true);
+        while let Some(SpecType::List(t) | SpecType::Map(t)) = ty {
+            ty = Some(*t);
+        }
+        if let Some(SpecType::Record(r)) = ty {
+            if let Some(c) = record_cycle(spec, &r, path) {
+                return Some(c);
+            }
+        }
+    }
+    path.pop();
+    None
+}
+
 /// A flag's integer default as a literal of its type (pflag prints no default for zero).
 pub(crate) fn integer_default(ty: &SpecType, default: &str) -> Option<i128> {
-    let SpecType::Scalar(s) = ty else {
+    let SpecType::Builtin(s) = ty else {
         return None;
     };
     let v: i128 = default.parse().ok()?;
@@ -583,6 +716,105 @@ type = "u16"
         assert!(
             text.contains("long_running") && text.contains("steppable"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn json_results_need_a_reason_and_only_they_take_one() {
+        let json = format!("{GOOD}[[command.result]]\nkey = \"data\"\ntype = \"json\"\n");
+        let errs = errors(&json);
+        assert!(
+            errs[0].contains("result data: type = \"json\" needs a `json_reason`"),
+            "{errs:?}"
+        );
+        assert!(Spec::parse(&format!("{json}json_reason = \"hex or an object\"\n"), "c").is_ok());
+        let errs = errors(&format!(
+            "{GOOD}[[command.result]]\nkey = \"n\"\ntype = \"u64\"\njson_reason = \"x\"\n"
+        ));
+        assert!(errs[0].contains("`json_reason` is only for"), "{errs:?}");
+    }
+
+    #[test]
+    fn composite_result_types_resolve_and_argument_types_stay_values() {
+        let spec = format!(
+            "{GOOD}[[command.arg]]\nname = \"boot\"\ntype = \"list<enr_or_enode>\"\n\
+             [[command.result]]\nkey = \"a\"\ntype = \"list<peer_id>\"\n\
+             [[command.result]]\nkey = \"b\"\ntype = \"map<hex>\"\n\
+             [[command.result]]\nkey = \"c\"\ntype = \"status\"\n"
+        );
+        assert!(Spec::parse(&spec, "c").is_ok());
+        let errs = errors(&format!(
+            "{GOOD}[[command.arg]]\nname = \"s\"\ntype = \"status\"\n\
+             [[command.arg]]\nname = \"m\"\ntype = \"map<string>\"\n\
+             [[command.result]]\nkey = \"x\"\ntype = \"list<nope>\"\n"
+        ));
+        assert_eq!(errs.len(), 3, "{errs:?}");
+        assert!(
+            errs[0].contains("arg s: status is a result type only"),
+            "{errs:?}"
+        );
+        assert!(
+            errs[1].contains("arg m: map<..> is a result type only"),
+            "{errs:?}"
+        );
+        assert!(
+            errs[2].contains("result x: unknown type \"nope\" (expected one of string,")
+                && errs[2].contains("map<T>, json"),
+            "{errs:?}"
+        );
+    }
+
+    #[test]
+    fn records_are_checked() {
+        let good =
+            "[records.chunk]\n[[records.chunk.field]]\nkey = \"chunk_index\"\ntype = \"u64\"\n";
+        let spec = Spec::parse(
+            &format!("{GOOD}[[command.result]]\nkey = \"c\"\ntype = \"list<chunk>\"\n{good}"),
+            "c",
+        )
+        .unwrap();
+        assert_eq!(spec.records["chunk"].fields[0].ty, "u64");
+        let errs = errors(&format!(
+            "{GOOD}[[command.arg]]\nname = \"c\"\ntype = \"chunk\"\n{good}"
+        ));
+        assert!(
+            errs[0].contains("record chunk is a result type only"),
+            "{errs:?}"
+        );
+        let errs = errors(&format!(
+            "{GOOD}[[command]]\npath = [\"empty\"]\n[records.a]\n[[records.a.field]]\nkey = \"b\"\ntype = \"list<b>\"\n\
+             [[records.a.field]]\nkey = \"b\"\ntype = \"json\"\n\
+             [records.b]\n[[records.b.field]]\nkey = \"a\"\ntype = \"map<a>\"\n\
+             [records.host_listen]\n[[records.host_listen.field]]\nkey = \"extra\"\ntype = \"string\"\n\
+             [records.u64]\n[[records.u64.field]]\nkey = \"x\"\ntype = \"nope\"\n\
+             [records.empty]\nfield = []\n"
+        ));
+        let has = |what: &str| errs.iter().any(|e| e.contains(what));
+        assert!(
+            has("records.a: field b: this key is listed twice"),
+            "{errs:?}"
+        );
+        assert!(
+            has("records.a: field b: a record field has a fixed type"),
+            "{errs:?}"
+        );
+        assert!(has("records contain each other (a -> b -> a)"), "{errs:?}");
+        assert!(
+            has("records.host_listen: field extra: the field `extra`"),
+            "{errs:?}"
+        );
+        assert!(
+            has("records.u64: this name is already a built-in type"),
+            "{errs:?}"
+        );
+        assert!(
+            has("records.u64: field x: unknown type \"nope\""),
+            "{errs:?}"
+        );
+        assert!(has("records.empty: no fields"), "{errs:?}");
+        assert!(
+            has("records.empty: its Rust type `Empty` is also the name of command `empty`"),
+            "{errs:?}"
         );
     }
 }

@@ -130,6 +130,91 @@ impl ::pyrum_core::types::FromField for Compression {
         Ok(s.parse().unwrap_or_else(|e: ::std::convert::Infallible| match e {}))
     }
 }
+/// Record `block_summary` of the spec: What `blocks ... get` logs of a stored block (roots and signature logged as hex without 0x).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct BlockSummary {
+    /// `slot` (slot): The block's slot.
+    pub slot: u64,
+    /// `proposer` (u64): The proposer's validator index.
+    pub proposer: u64,
+    /// `parent` (root): The parent block root.
+    pub parent: ::pyrum_core::types::Root,
+    /// `state` (root): The post-state root.
+    pub state: ::pyrum_core::types::Root,
+    /// `signature` (hex): The proposer's BLS signature (96 bytes).
+    pub signature: ::pyrum_core::types::HexBytes,
+    /// Keys the spec does not name (what a newer Rumor logs).
+    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl ::pyrum_core::types::FromField for BlockSummary {
+    fn from_field(value: &::serde_json::Value) -> ::std::result::Result<Self, String> {
+        let record = ::pyrum_core::types::Record::new("block_summary", value)?;
+        Ok(BlockSummary {
+            slot: record.required("slot")?,
+            proposer: record.required("proposer")?,
+            parent: record.required("parent")?,
+            state: record.required("state")?,
+            signature: record.required("signature")?,
+            extra: record.extra(&["slot", "proposer", "parent", "state", "signature"]),
+        })
+    }
+}
+/// Record `state_summary` of the spec: What `states ... get` logs of a stored state (roots logged as hex without 0x).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct StateSummary {
+    /// `slot` (slot): The state's slot.
+    pub slot: u64,
+    /// `latest_block` (root): Root of the state's latest block header (its state root filled in when zero).
+    pub latest_block: ::pyrum_core::types::Root,
+    /// `parent_block` (root): Parent root of that header.
+    pub parent_block: ::pyrum_core::types::Root,
+    /// Keys the spec does not name (what a newer Rumor logs).
+    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl ::pyrum_core::types::FromField for StateSummary {
+    fn from_field(value: &::serde_json::Value) -> ::std::result::Result<Self, String> {
+        let record = ::pyrum_core::types::Record::new("state_summary", value)?;
+        Ok(StateSummary {
+            slot: record.required("slot")?,
+            latest_block: record.required("latest_block")?,
+            parent_block: record.required("parent_block")?,
+            extra: record.extra(&["slot", "latest_block", "parent_block"]),
+        })
+    }
+}
+/// Record `sync_chunk` of the spec: One response chunk as `chain ... sync` logs it.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct SyncChunk {
+    /// `from` (peer_id): The peer that answered.
+    pub from: ::pyrum_core::types::PeerId,
+    /// `chunk_index` (u64): Index of the chunk in the response, from 0.
+    pub chunk_index: u64,
+    /// `chunk_size` (u64): Size of the chunk's content in bytes.
+    pub chunk_size: u64,
+    /// `result_code` (u8): 0 success, 1 invalid request, 2 server error.
+    pub result_code: u8,
+    /// `msg` (string, when present): The message of an error chunk.
+    pub msg: Option<String>,
+    /// Keys the spec does not name (what a newer Rumor logs).
+    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl ::pyrum_core::types::FromField for SyncChunk {
+    fn from_field(value: &::serde_json::Value) -> ::std::result::Result<Self, String> {
+        let record = ::pyrum_core::types::Record::new("sync_chunk", value)?;
+        Ok(SyncChunk {
+            from: record.required("from")?,
+            chunk_index: record.required("chunk_index")?,
+            chunk_size: record.required("chunk_size")?,
+            result_code: record.required("result_code")?,
+            msg: record.optional("msg")?,
+            extra: record
+                .extra(&["from", "chunk_index", "chunk_size", "result_code", "msg"]),
+        })
+    }
+}
 /// The typed command tree, on an [`Actor`](pyrum_core::Actor) (and on [`Rumor`](pyrum_core::Rumor), for its default actor).
 ///
 /// Import it (`use pyrum::prelude::*`) to write `alice.host().start().await?`.
@@ -265,17 +350,53 @@ pub mod host {
         pub fn r#priv(self, value: impl Into<::pyrum_core::types::PrivKey>) -> Self {
             Self(self.0.flag("priv", Into::<::pyrum_core::types::PrivKey>::into(value)))
         }
-        /// `--transport` (string_list, default \[tcp\]): Transports to use. Options: tcp, ws
-        pub fn transport(self, value: Vec<String>) -> Self {
-            Self(self.0.flag("transport", value))
+        /// `--transport` (list<string>, default \[tcp\]): Transports to use. Options: tcp, ws
+        pub fn transport(
+            self,
+            value: impl IntoIterator<Item = impl Into<String>>,
+        ) -> Self {
+            Self(
+                self
+                    .0
+                    .flag(
+                        "transport",
+                        value
+                            .into_iter()
+                            .map(|item| Into::<String>::into(item))
+                            .collect::<Vec<String>>(),
+                    ),
+            )
         }
-        /// `--mux` (string_list, default \[yamux,mplex\]): Multiplexers to use
-        pub fn mux(self, value: Vec<String>) -> Self {
-            Self(self.0.flag("mux", value))
+        /// `--mux` (list<string>, default \[yamux,mplex\]): Multiplexers to use
+        pub fn mux(self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+            Self(
+                self
+                    .0
+                    .flag(
+                        "mux",
+                        value
+                            .into_iter()
+                            .map(|item| Into::<String>::into(item))
+                            .collect::<Vec<String>>(),
+                    ),
+            )
         }
-        /// `--security` (string_list, default \[noise,secio\]): Security to use. Multiple can be selected, order matters. Options: secio, noise, tls, none
-        pub fn security(self, value: Vec<String>) -> Self {
-            Self(self.0.flag("security", value))
+        /// `--security` (list<string>, default \[noise,secio\]): Security to use. Multiple can be selected, order matters. Options: secio, noise, tls, none
+        pub fn security(
+            self,
+            value: impl IntoIterator<Item = impl Into<String>>,
+        ) -> Self {
+            Self(
+                self
+                    .0
+                    .flag(
+                        "security",
+                        value
+                            .into_iter()
+                            .map(|item| Into::<String>::into(item))
+                            .collect::<Vec<String>>(),
+                    ),
+            )
         }
         /// `--relay` (bool): enable relayer functionality
         pub fn relay(self, value: bool) -> Self {
@@ -542,10 +663,12 @@ pub mod enr {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct EnrViewResult {
-        /// `raw_enr_kv` (json, when logged): only with --kv=true: object ENR key -\> raw RLP value as hex (no 0x)
-        pub raw_enr_kv: Option<::serde_json::Value>,
-        /// `enr_kv` (json, when logged): only with --kv=true: object ENR key -\> decoded value as text (known keys only)
-        pub enr_kv: Option<::serde_json::Value>,
+        /// `raw_enr_kv` (map<hex>, when logged): Only with --kv=true: ENR key -\> its raw RLP value (logged as hex without 0x).
+        pub raw_enr_kv: Option<
+            ::std::collections::BTreeMap<String, ::pyrum_core::types::HexBytes>,
+        >,
+        /// `enr_kv` (map<string>, when logged): Only with --kv=true: ENR key -\> its decoded value as text (known keys only: id, ip, ip6, tcp, udp, secp256k1, eth2, attnets, ...).
+        pub enr_kv: Option<::std::collections::BTreeMap<String, String>>,
         /// `seq` (u64): ENR sequence number
         pub seq: u64,
         /// `xy` (string): public key curve point as two decimal integers separated by a space
@@ -838,8 +961,8 @@ pub mod peerstore {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct PeerstoreListResult {
-        /// `stores` (json): array of all peerstore ids (global, all actors)
-        pub stores: ::serde_json::Value,
+        /// `stores` (list<string>): Ids of all peerstores (global, all actors).
+        pub stores: Vec<String>,
         /// `current` (string): id of this actor's current peerstore; empty string when none
         pub current: String,
         /// Fields the spec does not name (what a newer Rumor logs).
@@ -944,9 +1067,24 @@ pub mod dv5 {
     impl Dv5Run {
         /// `--udp` when not set (`help` shows no default: zero).
         pub const DEFAULT_UDP: u16 = 0;
-        /// `[bootnodes]` (string_list, optional positional): Bootnodes for dv5
-        pub fn bootnodes(self, value: Vec<String>) -> Self {
-            Self(self.0.flag("bootnodes", value))
+        /// `[bootnodes]` (list<enr_or_enode>, optional positional): Bootnodes for dv5
+        pub fn bootnodes(
+            self,
+            value: impl IntoIterator<Item = impl Into<::pyrum_core::types::EnrOrEnode>>,
+        ) -> Self {
+            Self(
+                self
+                    .0
+                    .flag(
+                        "bootnodes",
+                        value
+                            .into_iter()
+                            .map(|item| Into::<
+                                ::pyrum_core::types::EnrOrEnode,
+                            >::into(item))
+                            .collect::<Vec<::pyrum_core::types::EnrOrEnode>>(),
+                    ),
+            )
         }
         /// `--ip` (ip): Optional listen IP. Will try 0.0.0.0 otherwise.
         pub fn ip(self, value: impl Into<::std::net::IpAddr>) -> Self {
@@ -981,8 +1119,8 @@ pub mod dv5 {
         pub fn stream_addr(&self) -> ::pyrum_core::Values<::serde_json::Value> {
             self.0.values("addr")
         }
-        /// Every `err` (json) logged in the background: geth discv5 log: error text or null
-        pub fn stream_err(&self) -> ::pyrum_core::Values<::serde_json::Value> {
+        /// Every `err` (string) logged in the background: geth discv5 log: the error text (null is read as absent).
+        pub fn stream_err(&self) -> ::pyrum_core::Values<String> {
             self.0.values("err")
         }
         /// Every `age` (duration) logged in the background: geth discv5 log ('Found seed node in database'): age of the db entry
@@ -1102,8 +1240,8 @@ pub mod dv5 {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct Dv5LookupResult {
-        /// `nodes` (json): array of ENR strings (enr:...) of the nodes found
-        pub nodes: ::serde_json::Value,
+        /// `nodes` (list<enr>): The records (enr:...) of the nodes found.
+        pub nodes: Vec<::pyrum_core::types::Enr>,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
         /// The entries, in order.
@@ -1549,8 +1687,8 @@ pub mod peer {
         ) -> ::pyrum_core::Values<::pyrum_core::types::PeerId> {
             self.0.values("peer_id")
         }
-        /// Every `addrs` (json) logged in the background: Transport addresses tried for the peer (debug entry "attempting connection to peer"); array of base64-encoded binary multiaddrs.
-        pub fn stream_addrs(&self) -> ::pyrum_core::Values<::serde_json::Value> {
+        /// Every `addrs` (list<string>) logged in the background: Transport addresses tried for the peer (debug entry "attempting connection to peer"): base64 of each binary multiaddr (Go's JSON of the address bytes).
+        pub fn stream_addrs(&self) -> ::pyrum_core::Values<Vec<String>> {
             self.0.values("addrs")
         }
         /// Every `attempts` (u64) logged in the background: Failed attempts so far for the peer, capped at 10 (debug entries after a failed attempt).
@@ -1678,10 +1816,10 @@ pub mod peer {
         pub node_id: ::pyrum_core::types::NodeId,
         /// `pubkey` (hex): Compressed secp256k1 public key (hex, no 0x).
         pub pubkey: ::pyrum_core::types::HexBytes,
-        /// `addrs` (json, when logged): Known addresses, array of multiaddr strings.
-        pub addrs: Option<::serde_json::Value>,
-        /// `protocols` (json, when logged): Protocols the peer supports, array of strings (may be empty).
-        pub protocols: Option<::serde_json::Value>,
+        /// `addrs` (list<multiaddr>, when logged): Known addresses (without /p2p/\<id\>).
+        pub addrs: Option<Vec<::pyrum_core::types::Multiaddr>>,
+        /// `protocols` (list<string>, when logged): Protocols the peer supports (may be empty).
+        pub protocols: Option<Vec<String>>,
         /// `latency` (duration, when logged): Recorded latency, nanoseconds.
         pub latency: Option<::std::time::Duration>,
         /// `user_agent` (string, when logged): User agent from libp2p identify.
@@ -1696,12 +1834,12 @@ pub mod peer {
         pub enr_next_fork_epoch: Option<u64>,
         /// `enr_attnets` (attnets, when logged): Attnets bitfield from the peer's ENR (0x-hex).
         pub enr_attnets: Option<::pyrum_core::types::Attnets>,
-        /// `metadata` (json, when logged): Latest known metadata: {seq\_number, attnets (0x-hex)}.
-        pub metadata: Option<::serde_json::Value>,
+        /// `metadata` (metadata, when logged): Latest known metadata (attnets logged with 0x).
+        pub metadata: Option<::pyrum_core::types::ssz::MetaData>,
         /// `claimed_seq` (seq_nr, when logged): Highest metadata seq nr the peer claimed (ping/pong).
         pub claimed_seq: Option<u64>,
-        /// `status` (json, when logged): Latest known status: {fork\_digest, finalized\_root, finalized\_epoch, head\_root, head\_slot}, hex values with 0x.
-        pub status: Option<::serde_json::Value>,
+        /// `status` (status, when logged): Latest known status (hex logged with 0x).
+        pub status: Option<::pyrum_core::types::ssz::Status>,
         /// `enr` (enr, when logged): Latest known ENR of the peer.
         pub enr: Option<::pyrum_core::types::Enr>,
         /// Fields the spec does not name (what a newer Rumor logs).
@@ -1874,8 +2012,8 @@ pub mod peer {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct PeerTrackListResult {
-            /// `tees` (json): Array of descriptions of the active tees (their String() form).
-            pub tees: ::serde_json::Value,
+            /// `tees` (list<string>): Descriptions of the active tees (their String() form).
+            pub tees: Vec<String>,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
             /// The entries, in order.
@@ -1907,8 +2045,8 @@ pub mod peer {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct PeerTrackLsResult {
-            /// `tees` (json): Array of descriptions of the active tees (their String() form).
-            pub tees: ::serde_json::Value,
+            /// `tees` (list<string>): Descriptions of the active tees (their String() form).
+            pub tees: Vec<String>,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
             /// The entries, in order.
@@ -1943,8 +2081,8 @@ pub mod peer {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct PeerAddrsResult {
-        /// `addrs` (json): Array of addresses: multiaddr strings for the local host, base64 binary multiaddrs for a remote peer.
-        pub addrs: ::serde_json::Value,
+        /// `addrs` (list<string>): Addresses: multiaddr text for the local host (no peer id given), base64 of each binary multiaddr for a remote peer (Go's JSON of the address bytes).
+        pub addrs: Vec<String>,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
         /// The entries, in order.
@@ -2022,8 +2160,8 @@ pub mod peer {
         pub struct PeerStatusGetResult {
             /// `following` (bool): The follow setting (has no effect in v0.3.6).
             pub following: bool,
-            /// `status` (json): Local status: {fork\_digest, finalized\_root, finalized\_epoch, head\_root, head\_slot}, hex values without 0x.
-            pub status: ::serde_json::Value,
+            /// `status` (status): Local status (hex logged without 0x).
+            pub status: ::pyrum_core::types::ssz::Status,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
             /// The entries, in order.
@@ -2111,8 +2249,8 @@ pub mod peer {
         pub struct PeerStatusSetResult {
             /// `following` (bool): The follow setting (has no effect in v0.3.6).
             pub following: bool,
-            /// `status` (json): Resulting local status: {fork\_digest, finalized\_root, finalized\_epoch, head\_root, head\_slot}, hex values without 0x.
-            pub status: ::serde_json::Value,
+            /// `status` (status): Resulting local status (hex logged without 0x).
+            pub status: ::pyrum_core::types::ssz::Status,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
             /// The entries, in order.
@@ -2325,8 +2463,10 @@ pub mod peer {
             ) -> ::pyrum_core::Values<::pyrum_core::types::PeerId> {
                 self.0.values("from")
             }
-            /// Every `data` (json) logged in the background: The requester's status: {fork\_digest, finalized\_root, finalized\_epoch, head\_root, head\_slot}, hex values with 0x.
-            pub fn stream_data(&self) -> ::pyrum_core::Values<::serde_json::Value> {
+            /// Every `data` (status) logged in the background: The requester's status (hex logged with 0x).
+            pub fn stream_data(
+                &self,
+            ) -> ::pyrum_core::Values<::pyrum_core::types::ssz::Status> {
                 self.0.values("data")
             }
             /// Every `input_err` (string) logged in the background: Why the request could not be read (warning entry).
@@ -2503,8 +2643,8 @@ pub mod peer {
             pub code: Vec<u8>,
             /// `pong` (seq_nr, every value): Seq nr the peer answered ("ping request success", and again in "Got pong, following up with metadata request").
             pub pong: Vec<u64>,
-            /// `metadata` (json, when logged): Metadata fetched after the pong: {seq\_number, attnets (hex without 0x)}.
-            pub metadata: Option<::serde_json::Value>,
+            /// `metadata` (metadata, when logged): Metadata fetched after the pong (attnets logged without 0x).
+            pub metadata: Option<::pyrum_core::types::ssz::MetaData>,
             /// `msg` (string, every value): Error message of a non-success ping or metadata response.
             pub msg: Vec<String>,
             /// Fields the spec does not name (what a newer Rumor logs).
@@ -2646,8 +2786,8 @@ pub mod peer {
         pub struct PeerMetadataGetResult {
             /// `following` (bool): The follow setting (has no effect in v0.3.6).
             pub following: bool,
-            /// `metadata` (json): Local metadata: {seq\_number, attnets (hex without 0x)}.
-            pub metadata: ::serde_json::Value,
+            /// `metadata` (metadata): Local metadata (attnets logged without 0x).
+            pub metadata: ::pyrum_core::types::ssz::MetaData,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
             /// The entries, in order.
@@ -2706,8 +2846,8 @@ pub mod peer {
         pub struct PeerMetadataSetResult {
             /// `following` (bool): The follow setting (has no effect in v0.3.6).
             pub following: bool,
-            /// `metadata` (json): Resulting local metadata: {seq\_number, attnets (hex without 0x)}.
-            pub metadata: ::serde_json::Value,
+            /// `metadata` (metadata): Resulting local metadata (attnets logged without 0x).
+            pub metadata: ::pyrum_core::types::ssz::MetaData,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
             /// The entries, in order.
@@ -2843,8 +2983,10 @@ pub mod peer {
             pub fn stream_pong(&self) -> ::pyrum_core::Values<u64> {
                 self.0.values("pong")
             }
-            /// Every `metadata` (json) logged in the background: Metadata fetched after a pong: {seq\_number, attnets (hex without 0x)}.
-            pub fn stream_metadata(&self) -> ::pyrum_core::Values<::serde_json::Value> {
+            /// Every `metadata` (metadata) logged in the background: Metadata fetched after a pong (attnets logged without 0x).
+            pub fn stream_metadata(
+                &self,
+            ) -> ::pyrum_core::Values<::pyrum_core::types::ssz::MetaData> {
                 self.0.values("metadata")
             }
             /// Every `msg` (string) logged in the background: Error message of a non-success ping or metadata response.
@@ -3075,7 +3217,7 @@ pub mod gossip {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct GossipListResult {
-        /// `topics` (string_list): Joined topic names (a JSON array; at most one element in v0.3.6, empty array when none). Message: "On \<n\> topics."
+        /// `topics` (list<string>): Joined topic names (a JSON array; at most one element in v0.3.6, empty array when none). Message: "On \<n\> topics."
         pub topics: Vec<String>,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -3155,8 +3297,8 @@ pub mod gossip {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct GossipListPeersResult {
-        /// `peers` (json): Peer ids on the topic: a JSON array of peer-id strings, or null when there are none. Message: "\<n\> peers on topic \<t\>"
-        pub peers: ::serde_json::Value,
+        /// `peers` (list<peer_id>): Peer ids on the topic (Rumor logs null when there are none: an empty list). Message: "\<n\> peers on topic \<t\>"
+        pub peers: Vec<::pyrum_core::types::PeerId>,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
         /// The entries, in order.
@@ -3335,10 +3477,10 @@ pub mod rpc {
                 }
             }
             /// `rpc goodbye close`: Close open requests
-            pub fn close(&self, req_id: impl Into<String>) -> RpcGoodbyeClose {
+            pub fn close(&self, req_id: u64) -> RpcGoodbyeClose {
                 RpcGoodbyeClose(
                     pyrum_builder(&self.actor, &["rpc", "goodbye", "close"], false)
-                        .flag("req-id", Into::<String>::into(req_id)),
+                        .flag("req-id", req_id),
                 )
             }
         }
@@ -3546,7 +3688,7 @@ pub mod rpc {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct RpcGoodbyeListenStep {
-            /// `req_id` (u64, every value): Key of the queued request, to pass to `resp ...`/`close` as \<req-id\>; logged in the step entry, and again in background entries "Responded!" (and "Shutting down request without response!") (only with --drop=false)
+            /// `req_id` (req_id, every value): Key of the queued request, to pass to `resp ...`/`close` as \<req-id\>; logged in the step entry, and again in background entries "Responded!" (and "Shutting down request without response!") (only with --drop=false)
             pub req_id: Vec<u64>,
             /// Rumor's message when the step ran but its work failed.
             pub step_error: Option<String>,
@@ -3584,7 +3726,7 @@ pub mod rpc {
                 /// `rpc goodbye resp invalid-request`: Respond a raw chunk to a request
                 pub fn invalid_request(
                     &self,
-                    req_id: impl Into<String>,
+                    req_id: u64,
                     text: impl Into<String>,
                 ) -> RpcGoodbyeRespInvalidRequest {
                     RpcGoodbyeRespInvalidRequest(
@@ -3593,14 +3735,14 @@ pub mod rpc {
                                 &["rpc", "goodbye", "resp", "invalid-request"],
                                 false,
                             )
-                            .flag("req-id", Into::<String>::into(req_id))
+                            .flag("req-id", req_id)
                             .flag("text", Into::<String>::into(text)),
                     )
                 }
                 /// `rpc goodbye resp server-error`: Respond a raw chunk to a request
                 pub fn server_error(
                     &self,
-                    req_id: impl Into<String>,
+                    req_id: u64,
                     text: impl Into<String>,
                 ) -> RpcGoodbyeRespServerError {
                     RpcGoodbyeRespServerError(
@@ -3609,7 +3751,7 @@ pub mod rpc {
                                 &["rpc", "goodbye", "resp", "server-error"],
                                 false,
                             )
-                            .flag("req-id", Into::<String>::into(req_id))
+                            .flag("req-id", req_id)
                             .flag("text", Into::<String>::into(text)),
                     )
                 }
@@ -3627,7 +3769,7 @@ pub mod rpc {
                     /// `rpc goodbye resp chunk raw`: Respond a raw chunk to a request
                     pub fn raw(
                         &self,
-                        req_id: impl Into<String>,
+                        req_id: u64,
                         data: impl Into<::pyrum_core::types::HexBytes>,
                     ) -> RpcGoodbyeRespChunkRaw {
                         RpcGoodbyeRespChunkRaw(
@@ -3636,7 +3778,7 @@ pub mod rpc {
                                     &["rpc", "goodbye", "resp", "chunk", "raw"],
                                     false,
                                 )
-                                .flag("req-id", Into::<String>::into(req_id))
+                                .flag("req-id", req_id)
                                 .flag(
                                     "data",
                                     Into::<::pyrum_core::types::HexBytes>::into(data),
@@ -3745,7 +3887,7 @@ pub mod rpc {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct RpcGoodbyeCloseResult {
-            /// `req_id` (u64): The closed request's key
+            /// `req_id` (req_id): The closed request's key
             pub req_id: u64,
             /// `peer` (peer_id): Peer id of the requester
             pub peer: ::pyrum_core::types::PeerId,
@@ -3794,10 +3936,10 @@ pub mod rpc {
                 }
             }
             /// `rpc status close`: Close open requests
-            pub fn close(&self, req_id: impl Into<String>) -> RpcStatusClose {
+            pub fn close(&self, req_id: u64) -> RpcStatusClose {
                 RpcStatusClose(
                     pyrum_builder(&self.actor, &["rpc", "status", "close"], false)
-                        .flag("req-id", Into::<String>::into(req_id)),
+                        .flag("req-id", req_id),
                 )
             }
         }
@@ -3978,7 +4120,7 @@ pub mod rpc {
             pub data: Vec<::serde_json::Value>,
             /// `input_err` (string, every value): Why the request could not be read (e.g. "request length 1 is unexpectedly small, request size minimum is 84" for status); replaces data
             pub input_err: Vec<String>,
-            /// `req_id` (u64, every value): Key of the queued request, to pass to `resp ...`/`close` as \<req-id\>; logged in the step entry, and again in background entries "Responded!" (and "Shutting down request without response!")
+            /// `req_id` (req_id, every value): Key of the queued request, to pass to `resp ...`/`close` as \<req-id\>; logged in the step entry, and again in background entries "Responded!" (and "Shutting down request without response!")
             pub req_id: Vec<u64>,
             /// Rumor's message when the step ran but its work failed.
             pub step_error: Option<String>,
@@ -4021,7 +4163,7 @@ pub mod rpc {
                 /// `rpc status resp invalid-request`: Respond a raw chunk to a request
                 pub fn invalid_request(
                     &self,
-                    req_id: impl Into<String>,
+                    req_id: u64,
                     text: impl Into<String>,
                 ) -> RpcStatusRespInvalidRequest {
                     RpcStatusRespInvalidRequest(
@@ -4030,14 +4172,14 @@ pub mod rpc {
                                 &["rpc", "status", "resp", "invalid-request"],
                                 false,
                             )
-                            .flag("req-id", Into::<String>::into(req_id))
+                            .flag("req-id", req_id)
                             .flag("text", Into::<String>::into(text)),
                     )
                 }
                 /// `rpc status resp server-error`: Respond a raw chunk to a request
                 pub fn server_error(
                     &self,
-                    req_id: impl Into<String>,
+                    req_id: u64,
                     text: impl Into<String>,
                 ) -> RpcStatusRespServerError {
                     RpcStatusRespServerError(
@@ -4046,7 +4188,7 @@ pub mod rpc {
                                 &["rpc", "status", "resp", "server-error"],
                                 false,
                             )
-                            .flag("req-id", Into::<String>::into(req_id))
+                            .flag("req-id", req_id)
                             .flag("text", Into::<String>::into(text)),
                     )
                 }
@@ -4064,7 +4206,7 @@ pub mod rpc {
                     /// `rpc status resp chunk raw`: Respond a raw chunk to a request
                     pub fn raw(
                         &self,
-                        req_id: impl Into<String>,
+                        req_id: u64,
                         data: impl Into<::pyrum_core::types::HexBytes>,
                     ) -> RpcStatusRespChunkRaw {
                         RpcStatusRespChunkRaw(
@@ -4073,7 +4215,7 @@ pub mod rpc {
                                     &["rpc", "status", "resp", "chunk", "raw"],
                                     false,
                                 )
-                                .flag("req-id", Into::<String>::into(req_id))
+                                .flag("req-id", req_id)
                                 .flag(
                                     "data",
                                     Into::<::pyrum_core::types::HexBytes>::into(data),
@@ -4180,7 +4322,7 @@ pub mod rpc {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct RpcStatusCloseResult {
-            /// `req_id` (u64): The closed request's key
+            /// `req_id` (req_id): The closed request's key
             pub req_id: u64,
             /// `peer` (peer_id): Peer id of the requester
             pub peer: ::pyrum_core::types::PeerId,
@@ -4229,10 +4371,10 @@ pub mod rpc {
                 }
             }
             /// `rpc ping close`: Close open requests
-            pub fn close(&self, req_id: impl Into<String>) -> RpcPingClose {
+            pub fn close(&self, req_id: u64) -> RpcPingClose {
                 RpcPingClose(
                     pyrum_builder(&self.actor, &["rpc", "ping", "close"], false)
-                        .flag("req-id", Into::<String>::into(req_id)),
+                        .flag("req-id", req_id),
                 )
             }
         }
@@ -4407,7 +4549,7 @@ pub mod rpc {
             pub data: Vec<::serde_json::Value>,
             /// `input_err` (string, every value): Why the request could not be read (e.g. "request length 1 is unexpectedly small, request size minimum is 84" for status); replaces data
             pub input_err: Vec<String>,
-            /// `req_id` (u64, every value): Key of the queued request, to pass to `resp ...`/`close` as \<req-id\>; logged in the step entry, and again in background entries "Responded!" (and "Shutting down request without response!")
+            /// `req_id` (req_id, every value): Key of the queued request, to pass to `resp ...`/`close` as \<req-id\>; logged in the step entry, and again in background entries "Responded!" (and "Shutting down request without response!")
             pub req_id: Vec<u64>,
             /// Rumor's message when the step ran but its work failed.
             pub step_error: Option<String>,
@@ -4450,7 +4592,7 @@ pub mod rpc {
                 /// `rpc ping resp invalid-request`: Respond a raw chunk to a request
                 pub fn invalid_request(
                     &self,
-                    req_id: impl Into<String>,
+                    req_id: u64,
                     text: impl Into<String>,
                 ) -> RpcPingRespInvalidRequest {
                     RpcPingRespInvalidRequest(
@@ -4459,14 +4601,14 @@ pub mod rpc {
                                 &["rpc", "ping", "resp", "invalid-request"],
                                 false,
                             )
-                            .flag("req-id", Into::<String>::into(req_id))
+                            .flag("req-id", req_id)
                             .flag("text", Into::<String>::into(text)),
                     )
                 }
                 /// `rpc ping resp server-error`: Respond a raw chunk to a request
                 pub fn server_error(
                     &self,
-                    req_id: impl Into<String>,
+                    req_id: u64,
                     text: impl Into<String>,
                 ) -> RpcPingRespServerError {
                     RpcPingRespServerError(
@@ -4475,7 +4617,7 @@ pub mod rpc {
                                 &["rpc", "ping", "resp", "server-error"],
                                 false,
                             )
-                            .flag("req-id", Into::<String>::into(req_id))
+                            .flag("req-id", req_id)
                             .flag("text", Into::<String>::into(text)),
                     )
                 }
@@ -4493,7 +4635,7 @@ pub mod rpc {
                     /// `rpc ping resp chunk raw`: Respond a raw chunk to a request
                     pub fn raw(
                         &self,
-                        req_id: impl Into<String>,
+                        req_id: u64,
                         data: impl Into<::pyrum_core::types::HexBytes>,
                     ) -> RpcPingRespChunkRaw {
                         RpcPingRespChunkRaw(
@@ -4502,7 +4644,7 @@ pub mod rpc {
                                     &["rpc", "ping", "resp", "chunk", "raw"],
                                     false,
                                 )
-                                .flag("req-id", Into::<String>::into(req_id))
+                                .flag("req-id", req_id)
                                 .flag(
                                     "data",
                                     Into::<::pyrum_core::types::HexBytes>::into(data),
@@ -4609,7 +4751,7 @@ pub mod rpc {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct RpcPingCloseResult {
-            /// `req_id` (u64): The closed request's key
+            /// `req_id` (req_id): The closed request's key
             pub req_id: u64,
             /// `peer` (peer_id): Peer id of the requester
             pub peer: ::pyrum_core::types::PeerId,
@@ -4658,10 +4800,10 @@ pub mod rpc {
                 }
             }
             /// `rpc metadata close`: Close open requests
-            pub fn close(&self, req_id: impl Into<String>) -> RpcMetadataClose {
+            pub fn close(&self, req_id: u64) -> RpcMetadataClose {
                 RpcMetadataClose(
                     pyrum_builder(&self.actor, &["rpc", "metadata", "close"], false)
-                        .flag("req-id", Into::<String>::into(req_id)),
+                        .flag("req-id", req_id),
                 )
             }
         }
@@ -4846,7 +4988,7 @@ pub mod rpc {
             pub data: Vec<::serde_json::Value>,
             /// `input_err` (string, every value): Why the request could not be read (e.g. "request length 1 is unexpectedly small, request size minimum is 84" for status); replaces data
             pub input_err: Vec<String>,
-            /// `req_id` (u64, every value): Key of the queued request, to pass to `resp ...`/`close` as \<req-id\>; logged in the step entry, and again in background entries "Responded!" (and "Shutting down request without response!")
+            /// `req_id` (req_id, every value): Key of the queued request, to pass to `resp ...`/`close` as \<req-id\>; logged in the step entry, and again in background entries "Responded!" (and "Shutting down request without response!")
             pub req_id: Vec<u64>,
             /// Rumor's message when the step ran but its work failed.
             pub step_error: Option<String>,
@@ -4889,7 +5031,7 @@ pub mod rpc {
                 /// `rpc metadata resp invalid-request`: Respond a raw chunk to a request
                 pub fn invalid_request(
                     &self,
-                    req_id: impl Into<String>,
+                    req_id: u64,
                     text: impl Into<String>,
                 ) -> RpcMetadataRespInvalidRequest {
                     RpcMetadataRespInvalidRequest(
@@ -4898,14 +5040,14 @@ pub mod rpc {
                                 &["rpc", "metadata", "resp", "invalid-request"],
                                 false,
                             )
-                            .flag("req-id", Into::<String>::into(req_id))
+                            .flag("req-id", req_id)
                             .flag("text", Into::<String>::into(text)),
                     )
                 }
                 /// `rpc metadata resp server-error`: Respond a raw chunk to a request
                 pub fn server_error(
                     &self,
-                    req_id: impl Into<String>,
+                    req_id: u64,
                     text: impl Into<String>,
                 ) -> RpcMetadataRespServerError {
                     RpcMetadataRespServerError(
@@ -4914,7 +5056,7 @@ pub mod rpc {
                                 &["rpc", "metadata", "resp", "server-error"],
                                 false,
                             )
-                            .flag("req-id", Into::<String>::into(req_id))
+                            .flag("req-id", req_id)
                             .flag("text", Into::<String>::into(text)),
                     )
                 }
@@ -4932,7 +5074,7 @@ pub mod rpc {
                     /// `rpc metadata resp chunk raw`: Respond a raw chunk to a request
                     pub fn raw(
                         &self,
-                        req_id: impl Into<String>,
+                        req_id: u64,
                         data: impl Into<::pyrum_core::types::HexBytes>,
                     ) -> RpcMetadataRespChunkRaw {
                         RpcMetadataRespChunkRaw(
@@ -4941,7 +5083,7 @@ pub mod rpc {
                                     &["rpc", "metadata", "resp", "chunk", "raw"],
                                     false,
                                 )
-                                .flag("req-id", Into::<String>::into(req_id))
+                                .flag("req-id", req_id)
                                 .flag(
                                     "data",
                                     Into::<::pyrum_core::types::HexBytes>::into(data),
@@ -5050,7 +5192,7 @@ pub mod rpc {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct RpcMetadataCloseResult {
-            /// `req_id` (u64): The closed request's key
+            /// `req_id` (req_id): The closed request's key
             pub req_id: u64,
             /// `peer` (peer_id): Peer id of the requester
             pub peer: ::pyrum_core::types::PeerId,
@@ -5103,14 +5245,14 @@ pub mod rpc {
                 }
             }
             /// `rpc blocks-by-range close`: Close open requests
-            pub fn close(&self, req_id: impl Into<String>) -> RpcBlocksByRangeClose {
+            pub fn close(&self, req_id: u64) -> RpcBlocksByRangeClose {
                 RpcBlocksByRangeClose(
                     pyrum_builder(
                             &self.actor,
                             &["rpc", "blocks-by-range", "close"],
                             false,
                         )
-                        .flag("req-id", Into::<String>::into(req_id)),
+                        .flag("req-id", req_id),
                 )
             }
         }
@@ -5297,7 +5439,7 @@ pub mod rpc {
             pub data: Vec<::serde_json::Value>,
             /// `input_err` (string, every value): Why the request could not be read (e.g. "request length 1 is unexpectedly small, request size minimum is 84" for status); replaces data
             pub input_err: Vec<String>,
-            /// `req_id` (u64, every value): Key of the queued request, to pass to `resp ...`/`close` as \<req-id\>; logged in the step entry, and again in background entries "Responded!" (and "Shutting down request without response!")
+            /// `req_id` (req_id, every value): Key of the queued request, to pass to `resp ...`/`close` as \<req-id\>; logged in the step entry, and again in background entries "Responded!" (and "Shutting down request without response!")
             pub req_id: Vec<u64>,
             /// Rumor's message when the step ran but its work failed.
             pub step_error: Option<String>,
@@ -5340,7 +5482,7 @@ pub mod rpc {
                 /// `rpc blocks-by-range resp invalid-request`: Respond a raw chunk to a request
                 pub fn invalid_request(
                     &self,
-                    req_id: impl Into<String>,
+                    req_id: u64,
                     text: impl Into<String>,
                 ) -> RpcBlocksByRangeRespInvalidRequest {
                     RpcBlocksByRangeRespInvalidRequest(
@@ -5349,14 +5491,14 @@ pub mod rpc {
                                 &["rpc", "blocks-by-range", "resp", "invalid-request"],
                                 false,
                             )
-                            .flag("req-id", Into::<String>::into(req_id))
+                            .flag("req-id", req_id)
                             .flag("text", Into::<String>::into(text)),
                     )
                 }
                 /// `rpc blocks-by-range resp server-error`: Respond a raw chunk to a request
                 pub fn server_error(
                     &self,
-                    req_id: impl Into<String>,
+                    req_id: u64,
                     text: impl Into<String>,
                 ) -> RpcBlocksByRangeRespServerError {
                     RpcBlocksByRangeRespServerError(
@@ -5365,7 +5507,7 @@ pub mod rpc {
                                 &["rpc", "blocks-by-range", "resp", "server-error"],
                                 false,
                             )
-                            .flag("req-id", Into::<String>::into(req_id))
+                            .flag("req-id", req_id)
                             .flag("text", Into::<String>::into(text)),
                     )
                 }
@@ -5383,7 +5525,7 @@ pub mod rpc {
                     /// `rpc blocks-by-range resp chunk raw`: Respond a raw chunk to a request
                     pub fn raw(
                         &self,
-                        req_id: impl Into<String>,
+                        req_id: u64,
                         data: impl Into<::pyrum_core::types::HexBytes>,
                     ) -> RpcBlocksByRangeRespChunkRaw {
                         RpcBlocksByRangeRespChunkRaw(
@@ -5392,7 +5534,7 @@ pub mod rpc {
                                     &["rpc", "blocks-by-range", "resp", "chunk", "raw"],
                                     false,
                                 )
-                                .flag("req-id", Into::<String>::into(req_id))
+                                .flag("req-id", req_id)
                                 .flag(
                                     "data",
                                     Into::<::pyrum_core::types::HexBytes>::into(data),
@@ -5505,7 +5647,7 @@ pub mod rpc {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct RpcBlocksByRangeCloseResult {
-            /// `req_id` (u64): The closed request's key
+            /// `req_id` (req_id): The closed request's key
             pub req_id: u64,
             /// `peer` (peer_id): Peer id of the requester
             pub peer: ::pyrum_core::types::PeerId,
@@ -5558,14 +5700,14 @@ pub mod rpc {
                 }
             }
             /// `rpc blocks-by-root close`: Close open requests
-            pub fn close(&self, req_id: impl Into<String>) -> RpcBlocksByRootClose {
+            pub fn close(&self, req_id: u64) -> RpcBlocksByRootClose {
                 RpcBlocksByRootClose(
                     pyrum_builder(
                             &self.actor,
                             &["rpc", "blocks-by-root", "close"],
                             false,
                         )
-                        .flag("req-id", Into::<String>::into(req_id)),
+                        .flag("req-id", req_id),
                 )
             }
         }
@@ -5752,7 +5894,7 @@ pub mod rpc {
             pub data: Vec<::serde_json::Value>,
             /// `input_err` (string, every value): Why the request could not be read (e.g. "request length 1 is unexpectedly small, request size minimum is 84" for status); replaces data
             pub input_err: Vec<String>,
-            /// `req_id` (u64, every value): Key of the queued request, to pass to `resp ...`/`close` as \<req-id\>; logged in the step entry, and again in background entries "Responded!" (and "Shutting down request without response!")
+            /// `req_id` (req_id, every value): Key of the queued request, to pass to `resp ...`/`close` as \<req-id\>; logged in the step entry, and again in background entries "Responded!" (and "Shutting down request without response!")
             pub req_id: Vec<u64>,
             /// Rumor's message when the step ran but its work failed.
             pub step_error: Option<String>,
@@ -5795,7 +5937,7 @@ pub mod rpc {
                 /// `rpc blocks-by-root resp invalid-request`: Respond a raw chunk to a request
                 pub fn invalid_request(
                     &self,
-                    req_id: impl Into<String>,
+                    req_id: u64,
                     text: impl Into<String>,
                 ) -> RpcBlocksByRootRespInvalidRequest {
                     RpcBlocksByRootRespInvalidRequest(
@@ -5804,14 +5946,14 @@ pub mod rpc {
                                 &["rpc", "blocks-by-root", "resp", "invalid-request"],
                                 false,
                             )
-                            .flag("req-id", Into::<String>::into(req_id))
+                            .flag("req-id", req_id)
                             .flag("text", Into::<String>::into(text)),
                     )
                 }
                 /// `rpc blocks-by-root resp server-error`: Respond a raw chunk to a request
                 pub fn server_error(
                     &self,
-                    req_id: impl Into<String>,
+                    req_id: u64,
                     text: impl Into<String>,
                 ) -> RpcBlocksByRootRespServerError {
                     RpcBlocksByRootRespServerError(
@@ -5820,7 +5962,7 @@ pub mod rpc {
                                 &["rpc", "blocks-by-root", "resp", "server-error"],
                                 false,
                             )
-                            .flag("req-id", Into::<String>::into(req_id))
+                            .flag("req-id", req_id)
                             .flag("text", Into::<String>::into(text)),
                     )
                 }
@@ -5838,7 +5980,7 @@ pub mod rpc {
                     /// `rpc blocks-by-root resp chunk raw`: Respond a raw chunk to a request
                     pub fn raw(
                         &self,
-                        req_id: impl Into<String>,
+                        req_id: u64,
                         data: impl Into<::pyrum_core::types::HexBytes>,
                     ) -> RpcBlocksByRootRespChunkRaw {
                         RpcBlocksByRootRespChunkRaw(
@@ -5847,7 +5989,7 @@ pub mod rpc {
                                     &["rpc", "blocks-by-root", "resp", "chunk", "raw"],
                                     false,
                                 )
-                                .flag("req-id", Into::<String>::into(req_id))
+                                .flag("req-id", req_id)
                                 .flag(
                                     "data",
                                     Into::<::pyrum_core::types::HexBytes>::into(data),
@@ -5960,7 +6102,7 @@ pub mod rpc {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct RpcBlocksByRootCloseResult {
-            /// `req_id` (u64): The closed request's key
+            /// `req_id` (req_id): The closed request's key
             pub req_id: u64,
             /// `peer` (peer_id): Peer id of the requester
             pub peer: ::pyrum_core::types::PeerId,
@@ -6146,8 +6288,8 @@ pub mod blocks {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct BlocksListResult {
-        /// `dbs` (json): Array of the names of all blocks DBs (shared by all actors).
-        pub dbs: ::serde_json::Value,
+        /// `dbs` (list<string>): Names of all blocks DBs (shared by all actors).
+        pub dbs: Vec<String>,
         /// `current` (string): Name of the actor's current DB; empty if none or if it no longer exists.
         pub current: String,
         /// `path` (string, when logged): Path of the current DB (empty for a memory DB); only logged when the current DB exists.
@@ -6318,8 +6460,8 @@ pub mod blocks {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct BlocksDbGetResult {
-            /// `block` (json, when logged): Summary {slot, proposer, parent, state, signature} (roots/signature hex without 0x); only when the block is known.
-            pub block: Option<::serde_json::Value>,
+            /// `block` (block_summary, when logged): Summary of the block; only when it is known.
+            pub block: Option<BlockSummary>,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
             /// The entries, in order.
@@ -6408,8 +6550,8 @@ pub mod blocks {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct BlocksDbListResult {
-            /// `block_roots` (json): Array of stored block roots, 0x-prefixed hex.
-            pub block_roots: ::serde_json::Value,
+            /// `block_roots` (list<root>): Roots of the stored blocks (logged with 0x).
+            pub block_roots: Vec<::pyrum_core::types::Root>,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
             /// The entries, in order.
@@ -6631,8 +6773,8 @@ pub mod blocks {
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct BlocksOnNameGetResult {
-                /// `block` (json, when logged): Summary {slot, proposer, parent, state, signature} (roots/signature hex without 0x); only when the block is known.
-                pub block: Option<::serde_json::Value>,
+                /// `block` (block_summary, when logged): Summary of the block; only when it is known.
+                pub block: Option<BlockSummary>,
                 /// Fields the spec does not name (what a newer Rumor logs).
                 pub extra: ::serde_json::Map<String, ::serde_json::Value>,
                 /// The entries, in order.
@@ -6738,8 +6880,8 @@ pub mod blocks {
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct BlocksOnNameListResult {
-                /// `block_roots` (json): Array of stored block roots, 0x-prefixed hex.
-                pub block_roots: ::serde_json::Value,
+                /// `block_roots` (list<root>): Roots of the stored blocks (logged with 0x).
+                pub block_roots: Vec<::pyrum_core::types::Root>,
                 /// Fields the spec does not name (what a newer Rumor logs).
                 pub extra: ::serde_json::Map<String, ::serde_json::Value>,
                 /// The entries, in order.
@@ -6925,8 +7067,8 @@ pub mod states {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct StatesListResult {
-        /// `dbs` (json): Array of the names of all states DBs (shared by all actors).
-        pub dbs: ::serde_json::Value,
+        /// `dbs` (list<string>): Names of all states DBs (shared by all actors).
+        pub dbs: Vec<String>,
         /// `current` (string): Name of the actor's current DB; empty if none or if it no longer exists.
         pub current: String,
         /// `path` (string, when logged): Path of the current DB (empty for a memory DB); only logged when the current DB exists.
@@ -7097,8 +7239,8 @@ pub mod states {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct StatesDbGetResult {
-            /// `state` (json, when logged): Summary {slot, latest\_block, parent\_block} (roots hex without 0x); only when the state is known.
-            pub state: Option<::serde_json::Value>,
+            /// `state` (state_summary, when logged): Summary of the state; only when it is known.
+            pub state: Option<StateSummary>,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
             /// The entries, in order.
@@ -7187,8 +7329,8 @@ pub mod states {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct StatesDbListResult {
-            /// `state_roots` (json): Array of stored state roots, 0x-prefixed hex.
-            pub state_roots: ::serde_json::Value,
+            /// `state_roots` (list<root>): Roots of the stored states (logged with 0x).
+            pub state_roots: Vec<::pyrum_core::types::Root>,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
             /// The entries, in order.
@@ -7410,8 +7552,8 @@ pub mod states {
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct StatesOnNameGetResult {
-                /// `state` (json, when logged): Summary {slot, latest\_block, parent\_block} (roots hex without 0x); only when the state is known.
-                pub state: Option<::serde_json::Value>,
+                /// `state` (state_summary, when logged): Summary of the state; only when it is known.
+                pub state: Option<StateSummary>,
                 /// Fields the spec does not name (what a newer Rumor logs).
                 pub extra: ::serde_json::Map<String, ::serde_json::Value>,
                 /// The entries, in order.
@@ -7517,8 +7659,8 @@ pub mod states {
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct StatesOnNameListResult {
-                /// `state_roots` (json): Array of stored state roots, 0x-prefixed hex.
-                pub state_roots: ::serde_json::Value,
+                /// `state_roots` (list<root>): Roots of the stored states (logged with 0x).
+                pub state_roots: Vec<::pyrum_core::types::Root>,
                 /// Fields the spec does not name (what a newer Rumor logs).
                 pub extra: ::serde_json::Map<String, ::serde_json::Value>,
                 /// The entries, in order.
@@ -7705,8 +7847,8 @@ pub mod chain {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct ChainListResult {
-        /// `chains` (json): Array of the names of all chains (shared by all actors).
-        pub chains: ::serde_json::Value,
+        /// `chains` (list<string>): Names of all chains (shared by all actors).
+        pub chains: Vec<String>,
         /// `current` (string): The actor's current chain name, empty if none; printed even if that chain no longer exists.
         pub current: String,
         /// Fields the spec does not name (what a newer Rumor logs).
@@ -8111,8 +8253,12 @@ pub mod chain {
                 ) -> ::pyrum_core::Values<::pyrum_core::types::PeerId> {
                     self.0.values("from")
                 }
-                /// Every `req` (json) logged in the background: Decoded request {start\_slot, count, step}; on the debug 'Got blocks-by-range request' entry and on later warnings.
-                pub fn stream_req(&self) -> ::pyrum_core::Values<::serde_json::Value> {
+                /// Every `req` (blocks_by_range_request) logged in the background: The decoded request; on the debug 'Got blocks-by-range request' entry and on later warnings.
+                pub fn stream_req(
+                    &self,
+                ) -> ::pyrum_core::Values<
+                    ::pyrum_core::types::ssz::BeaconBlocksByRangeRequest,
+                > {
                     self.0.values("req")
                 }
                 /// Every `block` (root) logged in the background: Block root (hex without 0x) that could not be loaded, found or written (warnings).
@@ -8203,8 +8349,10 @@ pub mod chain {
                 ) -> ::pyrum_core::Values<::pyrum_core::types::PeerId> {
                     self.0.values("from")
                 }
-                /// Every `req` (json) logged in the background: Requested roots (array of hex without 0x); on the debug 'Got blocks-by-root request' entry and on later warnings.
-                pub fn stream_req(&self) -> ::pyrum_core::Values<::serde_json::Value> {
+                /// Every `req` (list<root>) logged in the background: The requested roots (logged as hex without 0x); on the debug 'Got blocks-by-root request' entry and on later warnings.
+                pub fn stream_req(
+                    &self,
+                ) -> ::pyrum_core::Values<Vec<::pyrum_core::types::Root>> {
                     self.0.values("req")
                 }
                 /// Every `root` (root) logged in the background: Requested root (hex without 0x) outside the chain view ('request root \<i\> unavailable' warning).
@@ -8336,8 +8484,8 @@ pub mod chain {
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct ChainThisSyncByRangeResult {
-                /// `chunk` (json, every value): Per response chunk {from, chunk\_index, chunk\_size, result\_code} plus msg on error chunks; debug 'Received block' or warning 'Received error response'.
-                pub chunk: Vec<::serde_json::Value>,
+                /// `chunk` (sync_chunk, every value): One per response chunk: debug 'Received block', or warning 'Received error response' (with msg).
+                pub chunk: Vec<SyncChunk>,
                 /// `i` (i64, every value): 1-based index of the received block (debug 'processed block'/'stored block').
                 pub i: Vec<i64>,
                 /// `slot` (slot, every value): Slot of the processed/stored block.
@@ -8377,9 +8525,22 @@ pub mod chain {
                 pub fn peer(self, value: ::pyrum_core::types::PeerId) -> Self {
                     Self(self.0.flag("peer", value))
                 }
-                /// `--roots` (root_list): Block roots to request
-                pub fn roots(self, value: Vec<::pyrum_core::types::Root>) -> Self {
-                    Self(self.0.flag("roots", value))
+                /// `--roots` (list<root>): Block roots to request
+                pub fn roots(
+                    self,
+                    value: impl IntoIterator<Item = impl Into<::pyrum_core::types::Root>>,
+                ) -> Self {
+                    Self(
+                        self
+                            .0
+                            .flag(
+                                "roots",
+                                value
+                                    .into_iter()
+                                    .map(|item| Into::<::pyrum_core::types::Root>::into(item))
+                                    .collect::<Vec<::pyrum_core::types::Root>>(),
+                            ),
+                    )
                 }
                 /// `--timeout` (duration, default 20s): Timeout for full request and response. 0 to disable
                 pub fn timeout(self, value: ::std::time::Duration) -> Self {
@@ -8414,8 +8575,8 @@ pub mod chain {
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct ChainThisSyncByRootResult {
-                /// `chunk` (json, every value): Per response chunk {from, chunk\_index, chunk\_size, result\_code} plus msg on error chunks; debug 'Received block' or warning 'Received error response'.
-                pub chunk: Vec<::serde_json::Value>,
+                /// `chunk` (sync_chunk, every value): One per response chunk: debug 'Received block', or warning 'Received error response' (with msg).
+                pub chunk: Vec<SyncChunk>,
                 /// `i` (i64, every value): 1-based index of the received block (debug 'processed block'/'stored block').
                 pub i: Vec<i64>,
                 /// `slot` (slot, every value): Slot of the processed/stored block.
@@ -8927,10 +9088,12 @@ pub mod chain {
                     ) -> ::pyrum_core::Values<::pyrum_core::types::PeerId> {
                         self.0.values("from")
                     }
-                    /// Every `req` (json) logged in the background: Decoded request {start\_slot, count, step}; on the debug 'Got blocks-by-range request' entry and on later warnings.
+                    /// Every `req` (blocks_by_range_request) logged in the background: The decoded request; on the debug 'Got blocks-by-range request' entry and on later warnings.
                     pub fn stream_req(
                         &self,
-                    ) -> ::pyrum_core::Values<::serde_json::Value> {
+                    ) -> ::pyrum_core::Values<
+                        ::pyrum_core::types::ssz::BeaconBlocksByRangeRequest,
+                    > {
                         self.0.values("req")
                     }
                     /// Every `block` (root) logged in the background: Block root (hex without 0x) that could not be loaded, found or written (warnings).
@@ -9022,10 +9185,10 @@ pub mod chain {
                     ) -> ::pyrum_core::Values<::pyrum_core::types::PeerId> {
                         self.0.values("from")
                     }
-                    /// Every `req` (json) logged in the background: Requested roots (array of hex without 0x); on the debug 'Got blocks-by-root request' entry and on later warnings.
+                    /// Every `req` (list<root>) logged in the background: The requested roots (logged as hex without 0x); on the debug 'Got blocks-by-root request' entry and on later warnings.
                     pub fn stream_req(
                         &self,
-                    ) -> ::pyrum_core::Values<::serde_json::Value> {
+                    ) -> ::pyrum_core::Values<Vec<::pyrum_core::types::Root>> {
                         self.0.values("req")
                     }
                     /// Every `root` (root) logged in the background: Requested root (hex without 0x) outside the chain view ('request root \<i\> unavailable' warning).
@@ -9171,8 +9334,8 @@ pub mod chain {
                 #[derive(Debug, Clone)]
                 #[non_exhaustive]
                 pub struct ChainOnNameSyncByRangeResult {
-                    /// `chunk` (json, every value): Per response chunk {from, chunk\_index, chunk\_size, result\_code} plus msg on error chunks; debug 'Received block' or warning 'Received error response'.
-                    pub chunk: Vec<::serde_json::Value>,
+                    /// `chunk` (sync_chunk, every value): One per response chunk: debug 'Received block', or warning 'Received error response' (with msg).
+                    pub chunk: Vec<SyncChunk>,
                     /// `i` (i64, every value): 1-based index of the received block (debug 'processed block'/'stored block').
                     pub i: Vec<i64>,
                     /// `slot` (slot, every value): Slot of the processed/stored block.
@@ -9214,9 +9377,24 @@ pub mod chain {
                     pub fn peer(self, value: ::pyrum_core::types::PeerId) -> Self {
                         Self(self.0.flag("peer", value))
                     }
-                    /// `--roots` (root_list): Block roots to request
-                    pub fn roots(self, value: Vec<::pyrum_core::types::Root>) -> Self {
-                        Self(self.0.flag("roots", value))
+                    /// `--roots` (list<root>): Block roots to request
+                    pub fn roots(
+                        self,
+                        value: impl IntoIterator<
+                            Item = impl Into<::pyrum_core::types::Root>,
+                        >,
+                    ) -> Self {
+                        Self(
+                            self
+                                .0
+                                .flag(
+                                    "roots",
+                                    value
+                                        .into_iter()
+                                        .map(|item| Into::<::pyrum_core::types::Root>::into(item))
+                                        .collect::<Vec<::pyrum_core::types::Root>>(),
+                                ),
+                        )
                     }
                     /// `--timeout` (duration, default 20s): Timeout for full request and response. 0 to disable
                     pub fn timeout(self, value: ::std::time::Duration) -> Self {
@@ -9251,8 +9429,8 @@ pub mod chain {
                 #[derive(Debug, Clone)]
                 #[non_exhaustive]
                 pub struct ChainOnNameSyncByRootResult {
-                    /// `chunk` (json, every value): Per response chunk {from, chunk\_index, chunk\_size, result\_code} plus msg on error chunks; debug 'Received block' or warning 'Received error response'.
-                    pub chunk: Vec<::serde_json::Value>,
+                    /// `chunk` (sync_chunk, every value): One per response chunk: debug 'Received block', or warning 'Received error response' (with msg).
+                    pub chunk: Vec<SyncChunk>,
                     /// `i` (i64, every value): 1-based index of the received block (debug 'processed block'/'stored block').
                     pub i: Vec<i64>,
                     /// `slot` (slot, every value): Slot of the processed/stored block.

@@ -99,5 +99,69 @@ fn commands_build_the_expected_lines() {
             "an unreviewed command may be long-running: dropping its last handle cancels it"
         );
         untyped_shapes(alice.clone());
+
+        // A list argument takes typed values (anything that converts) and sends one word.
+        let enode = pyrum_core::types::Enode::new("enode://ab@127.0.0.1:30303").unwrap();
+        let run = alice.dv5().run().bootnodes([enode.clone(), enode]);
+        assert_eq!(
+            run.command().words(),
+            [
+                "dv5",
+                "run",
+                "--bootnodes=enode://ab@127.0.0.1:30303,enode://ab@127.0.0.1:30303"
+            ]
+        );
+        let roots = alice
+            .chain()
+            .this()
+            .sync()
+            .by_root()
+            .roots([[1u8; 32], [2u8; 32]]);
+        assert_eq!(
+            roots.command().words()[4],
+            format!("--roots=0x{},0x{}", "01".repeat(32), "02".repeat(32))
+        );
+        // A request key is a number.
+        let close = alice.rpc().status().close(7);
+        assert_eq!(
+            close.command().words(),
+            ["rpc", "status", "close", "--req-id=7"]
+        );
     });
+}
+
+/// Records, lists, maps and built-in records read what Rumor logs; unknown keys stay in
+/// `extra`.
+#[test]
+fn composite_results_read_rumors_json() {
+    use pyrum_core::types::FromField;
+    let logged = serde_json::json!({
+        "chunk_index": 1,
+        "from": "16Uiu2HAmBLjLDvAtEEpnvTguzzakbbfP1brcFbeQmvjou57FtJ4P",
+        "msg": null,
+        "added_later": true,
+    });
+    let chunk = small::SyncChunk::from_field(&logged).unwrap();
+    assert_eq!(chunk.chunk_index, 1);
+    assert_eq!(chunk.msg, None);
+    assert_eq!(chunk.extra.len(), 1);
+    let err = small::SyncChunk::from_field(&serde_json::json!({"chunk_index": 1})).unwrap_err();
+    assert!(err.contains("sync_chunk has no `from`"), "{err}");
+    let chunks = Vec::<small::SyncChunk>::from_field(&serde_json::json!([logged])).unwrap();
+    assert_eq!(chunks, [chunk]);
+    let map = std::collections::BTreeMap::<String, String>::from_field(&serde_json::json!({
+        "ip": "127.0.0.1"
+    }))
+    .unwrap();
+    assert_eq!(map["ip"], "127.0.0.1");
+    let out = pyrum_core::Output {
+        fields: serde_json::json!({"nodes": null, "extra_key": 1})
+            .as_object()
+            .unwrap()
+            .clone(),
+        ..Default::default()
+    };
+    let lookup: small::dv5::Dv5LookupResult =
+        pyrum_core::typed::FromOutput::from_output(&out).unwrap();
+    assert!(lookup.nodes.is_empty(), "null is an empty list");
 }

@@ -23,6 +23,7 @@ pub mod entry;
 pub mod error;
 pub mod output;
 pub mod quote;
+pub mod ssz;
 
 pub use command::Command;
 pub use error::{Error, Result};
@@ -936,6 +937,36 @@ mod tests {
     }
 
     #[test]
+    fn lists_and_maps_read_what_rumor_logs() {
+        use std::collections::BTreeMap;
+        let peers = serde_json::json!([PEER]);
+        assert_eq!(Vec::<PeerId>::from_field(&peers).unwrap()[0].as_str(), PEER);
+        // Go logs a nil slice or map as null: empty.
+        assert!(Vec::<PeerId>::from_field(&serde_json::Value::Null)
+            .unwrap()
+            .is_empty());
+        assert!(
+            BTreeMap::<String, HexBytes>::from_field(&serde_json::Value::Null)
+                .unwrap()
+                .is_empty()
+        );
+        let raw = serde_json::json!({"ip": "847f000001", "id": "827634"});
+        let raw = BTreeMap::<String, HexBytes>::from_field(&raw).unwrap();
+        assert_eq!(raw["ip"].0, [0x84, 127, 0, 0, 1]);
+        let err =
+            BTreeMap::<String, HexBytes>::from_field(&serde_json::json!({"ip": "zz"})).unwrap_err();
+        assert!(err.starts_with("at key \"ip\""), "{err}");
+        assert!(Vec::<PeerId>::from_field(&serde_json::json!({"a": 1})).is_err());
+        assert!(BTreeMap::<String, String>::from_field(&serde_json::json!([1])).is_err());
+        // Roots come with or without 0x.
+        let roots = serde_json::json!([format!("0x{}", "01".repeat(32)), "02".repeat(32)]);
+        assert_eq!(
+            Vec::<Root>::from_field(&roots).unwrap(),
+            [Root([1; 32]), Root([2; 32])]
+        );
+    }
+
+    #[test]
     fn node_ids_go_back_as_bare_hex() {
         let hex = "ab".repeat(32);
         let id: NodeId = format!("0x{hex}").parse().unwrap();
@@ -1116,6 +1147,86 @@ impl<T: FromField> FromField for Vec<T> {
                 .collect(),
             _ => Err(expected("a list", value)),
         }
+    }
+}
+
+impl<T: FromField> FromField for std::collections::BTreeMap<String, T> {
+    /// A JSON object (or `null`, which Rumor logs for a nil Go map), every value read as `T`.
+    fn from_field(value: &serde_json::Value) -> Result<Self, String> {
+        match value {
+            serde_json::Value::Object(map) => map
+                .iter()
+                .map(|(k, v)| {
+                    T::from_field(v)
+                        .map(|v| (k.clone(), v))
+                        .map_err(|e| format!("at key {k:?}: {e}"))
+                })
+                .collect(),
+            serde_json::Value::Null => Ok(Default::default()),
+            _ => Err(expected("an object", value)),
+        }
+    }
+}
+
+/// Reads a JSON object key by key: how record types (generated from the spec's `[records]`,
+/// and the [`ssz`] containers) implement [`FromField`].
+///
+/// ```
+/// use pyrum_types::{FromField, PeerId, Record};
+///
+/// let logged = serde_json::json!({"from": "16Uiu2HAm...", "chunk_index": 0, "new": true});
+/// let record = Record::new("chunk", &logged)?;
+/// let from: PeerId = record.required("from")?;
+/// let index: u64 = record.required("chunk_index")?;
+/// let msg: Option<String> = record.optional("msg")?;
+/// assert_eq!((from.as_str(), index, msg), ("16Uiu2HAm...", 0, None));
+/// assert_eq!(record.extra(&["from", "chunk_index", "msg"]).len(), 1);
+/// # Ok::<(), String>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Record<'a> {
+    what: &'a str,
+    fields: &'a serde_json::Map<String, serde_json::Value>,
+}
+
+impl<'a> Record<'a> {
+    /// The object `value`, or an error naming `what` was expected.
+    pub fn new(what: &'a str, value: &'a serde_json::Value) -> Result<Self, String> {
+        match value {
+            serde_json::Value::Object(fields) => Ok(Record { what, fields }),
+            _ => Err(format!("expected {what} as a JSON object, got {value}")),
+        }
+    }
+
+    /// A key every object has.
+    pub fn required<T: FromField>(&self, key: &str) -> Result<T, String> {
+        match self.fields.get(key) {
+            Some(v) => T::from_field(v).map_err(|e| format!("{} `{key}`: {e}", self.what)),
+            None => Err(format!(
+                "{} has no `{key}` (keys: {})",
+                self.what,
+                self.fields.keys().cloned().collect::<Vec<_>>().join(", ")
+            )),
+        }
+    }
+
+    /// A key some objects have (`null` counts as absent).
+    pub fn optional<T: FromField>(&self, key: &str) -> Result<Option<T>, String> {
+        match self.fields.get(key) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(v) => T::from_field(v)
+                .map(Some)
+                .map_err(|e| format!("{} `{key}`: {e}", self.what)),
+        }
+    }
+
+    /// The keys not in `known`, with their values.
+    pub fn extra(&self, known: &[&str]) -> serde_json::Map<String, serde_json::Value> {
+        self.fields
+            .iter()
+            .filter(|(k, _)| !known.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 }
 

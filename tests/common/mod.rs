@@ -243,3 +243,5 @@ pub async fn await_event(
         .await
         .unwrap_or_else(|_| panic!("`{event}` notification: nothing within {limit:?}"))
 }
+
+pub mod chain;

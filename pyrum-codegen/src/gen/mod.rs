@@ -2,13 +2,14 @@
 //! command shares, written once per file: the builder helper and the `pyrum_command!` macro
 //! with the `CommandSpec` and `IntoFuture` impls), [`routes`] (the command tree and the
 //! `Commands` trait), [`builders`] (a leaf's builder: setters, `DEFAULT_*` constants, its doc),
-//! [`results`] (result and step structs, handles with streams), [`enums`], [`docs`], and
+//! [`results`] (result and step structs, handles with streams), [`enums`], [`records`], [`docs`], and
 //! [`types`] (spec types as Rust types and parameters).
 
 mod builders;
 mod docs;
 mod enums;
 mod plumbing;
+mod records;
 mod results;
 mod routes;
 mod types;
@@ -106,6 +107,7 @@ fn generate_parts(spec: &Spec, settings: &Settings) -> Result<(String, TokenStre
         core,
     };
     let enums = ir.enums.iter().map(|e| g.enum_def(e));
+    let records = ir.records.iter().map(|r| g.record_def(r));
     let plumbing = g.plumbing_text();
     let tree = g.root();
     let version = &spec.rumor_version;
@@ -116,6 +118,8 @@ fn generate_parts(spec: &Spec, settings: &Settings) -> Result<(String, TokenStre
         pub const RUMOR_VERSION: &str = #version;
 
         #(#enums)*
+
+        #(#records)*
 
         #tree
     };

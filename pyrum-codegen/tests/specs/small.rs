@@ -130,6 +130,30 @@ impl ::pyrum_core::types::FromField for Compression {
         Ok(s.parse().unwrap_or_else(|e: ::std::convert::Infallible| match e {}))
     }
 }
+/// Record `sync_chunk` of the spec: One response chunk
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct SyncChunk {
+    /// `chunk_index` (u64): Index of the chunk
+    pub chunk_index: u64,
+    /// `from` (peer_id)
+    pub from: ::pyrum_core::types::PeerId,
+    /// `msg` (string, when present): Message of an error chunk
+    pub msg: Option<String>,
+    /// Keys the spec does not name (what a newer Rumor logs).
+    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl ::pyrum_core::types::FromField for SyncChunk {
+    fn from_field(value: &::serde_json::Value) -> ::std::result::Result<Self, String> {
+        let record = ::pyrum_core::types::Record::new("sync_chunk", value)?;
+        Ok(SyncChunk {
+            chunk_index: record.required("chunk_index")?,
+            from: record.required("from")?,
+            msg: record.optional("msg")?,
+            extra: record.extra(&["chunk_index", "from", "msg"]),
+        })
+    }
+}
 /// The typed command tree, on an [`Actor`](pyrum_core::Actor) (and on [`Rumor`](pyrum_core::Rumor), for its default actor).
 ///
 /// Import it (`use pyrum::prelude::*`) to write `alice.host().start().await?`.
@@ -151,6 +175,24 @@ pub trait Commands {
     /// `rpc`: its sub-commands.
     fn rpc(&self) -> rpc::Rpc {
         rpc::Rpc {
+            actor: self.commands_actor(),
+        }
+    }
+    /// `dv5`: its sub-commands.
+    fn dv5(&self) -> dv5::Dv5 {
+        dv5::Dv5 {
+            actor: self.commands_actor(),
+        }
+    }
+    /// `enr`: its sub-commands.
+    fn enr(&self) -> enr::Enr {
+        enr::Enr {
+            actor: self.commands_actor(),
+        }
+    }
+    /// `chain`: its sub-commands.
+    fn chain(&self) -> chain::Chain {
+        chain::Chain {
             actor: self.commands_actor(),
         }
     }
@@ -303,6 +345,12 @@ pub mod peer {
         pub fn connectall(&self) -> PeerConnectall {
             PeerConnectall(pyrum_builder(&self.actor, &["peer", "connectall"], true))
         }
+        /// `peer status`: its sub-commands.
+        pub fn status(&self) -> status::PeerStatus {
+            status::PeerStatus {
+                actor: self.actor.clone(),
+            }
+        }
     }
     /// `peer connect`: Connect to peer.
     #[must_use = "a command does nothing until it is awaited or sent"]
@@ -358,6 +406,51 @@ pub mod peer {
         }
     }
     pyrum_command!(PeerConnectall, "peer connectall", untyped);
+    /// The `peer status` commands.
+    pub mod status {
+        #[allow(unused_imports)]
+        use super::*;
+        /// Route `peer status`: pick a sub-command.
+        #[derive(Debug, Clone)]
+        pub struct PeerStatus {
+            pub(crate) actor: ::pyrum_core::Actor,
+        }
+        impl PeerStatus {
+            /// `peer status get`: Get local status
+            pub fn get(&self) -> PeerStatusGet {
+                PeerStatusGet(
+                    pyrum_builder(&self.actor, &["peer", "status", "get"], false),
+                )
+            }
+        }
+        /// `peer status get`: Get local status
+        #[must_use = "a command does nothing until it is awaited or sent"]
+        #[derive(Debug, Clone)]
+        pub struct PeerStatusGet(::pyrum_core::typed::Builder);
+        pyrum_command!(PeerStatusGet, "peer status get", setup PeerStatusGetResult);
+        /// An open `peer status get` call.
+        pub type PeerStatusGetCall = ::pyrum_core::typed::TypedCall<PeerStatusGet>;
+        /// What `peer status get` logged before its setup finished.
+        #[derive(Debug, Clone)]
+        #[non_exhaustive]
+        pub struct PeerStatusGetResult {
+            /// `status` (status)
+            pub status: ::pyrum_core::types::ssz::Status,
+            /// Fields the spec does not name (what a newer Rumor logs).
+            pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+            /// The entries, in order.
+            pub entries: Vec<::std::sync::Arc<::pyrum_core::Entry>>,
+        }
+        impl ::pyrum_core::typed::FromOutput for PeerStatusGetResult {
+            fn from_output(out: &::pyrum_core::Output) -> ::pyrum_core::Result<Self> {
+                Ok(PeerStatusGetResult {
+                    status: out.required("peer status get", "status")?,
+                    extra: out.extra(&["status"]),
+                    entries: out.entries.clone(),
+                })
+            }
+        }
+    }
 }
 /// The `rpc` commands.
 pub mod rpc {
@@ -391,6 +484,13 @@ pub mod rpc {
                 req::RpcStatusReq {
                     actor: self.actor.clone(),
                 }
+            }
+            /// `rpc status close`: Close open requests
+            pub fn close(&self, req_id: u64) -> RpcStatusClose {
+                RpcStatusClose(
+                    pyrum_builder(&self.actor, &["rpc", "status", "close"], false)
+                        .flag("req-id", req_id),
+                )
             }
         }
         /// The `rpc status req` commands.
@@ -480,6 +580,266 @@ pub mod rpc {
                 }
             }
         }
+        /// `rpc status close`: Close open requests
+        #[must_use = "a command does nothing until it is awaited or sent"]
+        #[derive(Debug, Clone)]
+        pub struct RpcStatusClose(::pyrum_core::typed::Builder);
+        pyrum_command!(RpcStatusClose, "rpc status close", setup RpcStatusCloseResult);
+        /// An open `rpc status close` call.
+        pub type RpcStatusCloseCall = ::pyrum_core::typed::TypedCall<RpcStatusClose>;
+        /// What `rpc status close` logged before its setup finished (the spec names no fields).
+        pub type RpcStatusCloseResult = ::pyrum_core::Output;
+    }
+}
+/// The `dv5` commands.
+pub mod dv5 {
+    #[allow(unused_imports)]
+    use super::*;
+    /// Route `dv5`: pick a sub-command.
+    #[derive(Debug, Clone)]
+    pub struct Dv5 {
+        pub(crate) actor: ::pyrum_core::Actor,
+    }
+    impl Dv5 {
+        /// `dv5 run`: Run discv5, spawned as a background process.
+        pub fn run(&self) -> Dv5Run {
+            Dv5Run(pyrum_builder(&self.actor, &["dv5", "run"], true))
+        }
+        /// `dv5 lookup`: Get list of nearby nodes.
+        pub fn lookup(&self) -> Dv5Lookup {
+            Dv5Lookup(pyrum_builder(&self.actor, &["dv5", "lookup"], false))
+        }
+    }
+    /// `dv5 run`: Run discv5, spawned as a background process.
+    ///
+    /// Long-running: awaiting it gives the open [`Dv5RunCall`] after setup; the call runs until cancelled (dropping every handle cancels it).
+    #[must_use = "a command does nothing until it is awaited or sent"]
+    #[derive(Debug, Clone)]
+    pub struct Dv5Run(::pyrum_core::typed::Builder);
+    impl Dv5Run {
+        /// `[bootnodes]` (list<enr_or_enode>, optional positional): Bootnodes for dv5
+        pub fn bootnodes(
+            self,
+            value: impl IntoIterator<Item = impl Into<::pyrum_core::types::EnrOrEnode>>,
+        ) -> Self {
+            Self(
+                self
+                    .0
+                    .flag(
+                        "bootnodes",
+                        value
+                            .into_iter()
+                            .map(|item| Into::<
+                                ::pyrum_core::types::EnrOrEnode,
+                            >::into(item))
+                            .collect::<Vec<::pyrum_core::types::EnrOrEnode>>(),
+                    ),
+            )
+        }
+    }
+    pyrum_command!(Dv5Run, "dv5 run", open Dv5RunResult, streams Dv5RunCall);
+    /// An open `dv5 run` call: a [`TypedCall`](pyrum_core::typed::TypedCall) with typed streams of what it logs in the background.
+    #[derive(Debug, Clone)]
+    pub struct Dv5RunCall(::pyrum_core::typed::TypedCall<Dv5Run>);
+    impl ::std::convert::From<::pyrum_core::typed::TypedCall<Dv5Run>> for Dv5RunCall {
+        fn from(call: ::pyrum_core::typed::TypedCall<Dv5Run>) -> Self {
+            Dv5RunCall(call)
+        }
+    }
+    impl ::std::ops::Deref for Dv5RunCall {
+        type Target = ::pyrum_core::typed::TypedCall<Dv5Run>;
+        fn deref(&self) -> &Self::Target {
+            &self.0
+        }
+    }
+    impl Dv5RunCall {
+        /// Every `err` (string) logged in the background
+        pub fn stream_err(&self) -> ::pyrum_core::Values<String> {
+            self.0.values("err")
+        }
+    }
+    /// What `dv5 run` logged before its setup finished (the spec names no fields).
+    pub type Dv5RunResult = ::pyrum_core::Output;
+    /// `dv5 lookup`: Get list of nearby nodes.
+    #[must_use = "a command does nothing until it is awaited or sent"]
+    #[derive(Debug, Clone)]
+    pub struct Dv5Lookup(::pyrum_core::typed::Builder);
+    pyrum_command!(Dv5Lookup, "dv5 lookup", setup Dv5LookupResult);
+    /// An open `dv5 lookup` call.
+    pub type Dv5LookupCall = ::pyrum_core::typed::TypedCall<Dv5Lookup>;
+    /// What `dv5 lookup` logged before its setup finished.
+    #[derive(Debug, Clone)]
+    #[non_exhaustive]
+    pub struct Dv5LookupResult {
+        /// `nodes` (list<enr>)
+        pub nodes: Vec<::pyrum_core::types::Enr>,
+        /// Fields the spec does not name (what a newer Rumor logs).
+        pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+        /// The entries, in order.
+        pub entries: Vec<::std::sync::Arc<::pyrum_core::Entry>>,
+    }
+    impl ::pyrum_core::typed::FromOutput for Dv5LookupResult {
+        fn from_output(out: &::pyrum_core::Output) -> ::pyrum_core::Result<Self> {
+            Ok(Dv5LookupResult {
+                nodes: out.required("dv5 lookup", "nodes")?,
+                extra: out.extra(&["nodes"]),
+                entries: out.entries.clone(),
+            })
+        }
+    }
+}
+/// The `enr` commands.
+pub mod enr {
+    #[allow(unused_imports)]
+    use super::*;
+    /// Route `enr`: pick a sub-command.
+    #[derive(Debug, Clone)]
+    pub struct Enr {
+        pub(crate) actor: ::pyrum_core::Actor,
+    }
+    impl Enr {
+        /// `enr view`: View ENR contents
+        pub fn view(&self) -> EnrView {
+            EnrView(pyrum_builder(&self.actor, &["enr", "view"], false))
+        }
+    }
+    /// `enr view`: View ENR contents
+    #[must_use = "a command does nothing until it is awaited or sent"]
+    #[derive(Debug, Clone)]
+    pub struct EnrView(::pyrum_core::typed::Builder);
+    pyrum_command!(EnrView, "enr view", setup EnrViewResult);
+    /// An open `enr view` call.
+    pub type EnrViewCall = ::pyrum_core::typed::TypedCall<EnrView>;
+    /// What `enr view` logged before its setup finished.
+    #[derive(Debug, Clone)]
+    #[non_exhaustive]
+    pub struct EnrViewResult {
+        /// `enr_kv` (map<string>, when logged)
+        pub enr_kv: Option<::std::collections::BTreeMap<String, String>>,
+        /// Fields the spec does not name (what a newer Rumor logs).
+        pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+        /// The entries, in order.
+        pub entries: Vec<::std::sync::Arc<::pyrum_core::Entry>>,
+    }
+    impl ::pyrum_core::typed::FromOutput for EnrViewResult {
+        fn from_output(out: &::pyrum_core::Output) -> ::pyrum_core::Result<Self> {
+            Ok(EnrViewResult {
+                enr_kv: out.optional("enr view", "enr_kv")?,
+                extra: out.extra(&["enr_kv"]),
+                entries: out.entries.clone(),
+            })
+        }
+    }
+}
+/// The `chain` commands.
+pub mod chain {
+    #[allow(unused_imports)]
+    use super::*;
+    /// Route `chain`: pick a sub-command.
+    #[derive(Debug, Clone)]
+    pub struct Chain {
+        pub(crate) actor: ::pyrum_core::Actor,
+    }
+    impl Chain {
+        /// `chain this`: its sub-commands.
+        pub fn this(&self) -> this::ChainThis {
+            this::ChainThis {
+                actor: self.actor.clone(),
+            }
+        }
+    }
+    /// The `chain this` commands.
+    pub mod this {
+        #[allow(unused_imports)]
+        use super::*;
+        /// Route `chain this`: pick a sub-command.
+        #[derive(Debug, Clone)]
+        pub struct ChainThis {
+            pub(crate) actor: ::pyrum_core::Actor,
+        }
+        impl ChainThis {
+            /// `chain this sync`: its sub-commands.
+            pub fn sync(&self) -> sync::ChainThisSync {
+                sync::ChainThisSync {
+                    actor: self.actor.clone(),
+                }
+            }
+        }
+        /// The `chain this sync` commands.
+        pub mod sync {
+            #[allow(unused_imports)]
+            use super::*;
+            /// Route `chain this sync`: pick a sub-command.
+            #[derive(Debug, Clone)]
+            pub struct ChainThisSync {
+                pub(crate) actor: ::pyrum_core::Actor,
+            }
+            impl ChainThisSync {
+                /// `chain this sync by-root`: Sync the chain by requesting blocks by root.
+                pub fn by_root(&self) -> ChainThisSyncByRoot {
+                    ChainThisSyncByRoot(
+                        pyrum_builder(
+                            &self.actor,
+                            &["chain", "this", "sync", "by-root"],
+                            false,
+                        ),
+                    )
+                }
+            }
+            /// `chain this sync by-root`: Sync the chain by requesting blocks by root.
+            #[must_use = "a command does nothing until it is awaited or sent"]
+            #[derive(Debug, Clone)]
+            pub struct ChainThisSyncByRoot(::pyrum_core::typed::Builder);
+            impl ChainThisSyncByRoot {
+                /// `--roots` (list<root>): Block roots to request
+                pub fn roots(
+                    self,
+                    value: impl IntoIterator<Item = impl Into<::pyrum_core::types::Root>>,
+                ) -> Self {
+                    Self(
+                        self
+                            .0
+                            .flag(
+                                "roots",
+                                value
+                                    .into_iter()
+                                    .map(|item| Into::<::pyrum_core::types::Root>::into(item))
+                                    .collect::<Vec<::pyrum_core::types::Root>>(),
+                            ),
+                    )
+                }
+            }
+            pyrum_command!(
+                ChainThisSyncByRoot, "chain this sync by-root", setup
+                ChainThisSyncByRootResult
+            );
+            /// An open `chain this sync by-root` call.
+            pub type ChainThisSyncByRootCall = ::pyrum_core::typed::TypedCall<
+                ChainThisSyncByRoot,
+            >;
+            /// What `chain this sync by-root` logged before its setup finished.
+            #[derive(Debug, Clone)]
+            #[non_exhaustive]
+            pub struct ChainThisSyncByRootResult {
+                /// `chunk` (sync_chunk, every value)
+                pub chunk: Vec<SyncChunk>,
+                /// Fields the spec does not name (what a newer Rumor logs).
+                pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+                /// The entries, in order.
+                pub entries: Vec<::std::sync::Arc<::pyrum_core::Entry>>,
+            }
+            impl ::pyrum_core::typed::FromOutput for ChainThisSyncByRootResult {
+                fn from_output(
+                    out: &::pyrum_core::Output,
+                ) -> ::pyrum_core::Result<Self> {
+                    Ok(ChainThisSyncByRootResult {
+                        chunk: out.repeated("chain this sync by-root", "chunk")?,
+                        extra: out.extra(&["chunk"]),
+                        entries: out.entries.clone(),
+                    })
+                }
+            }
+        }
     }
 }
 /// The `blocks` commands.
@@ -542,7 +902,7 @@ pub mod blocks {
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct BlocksOnNameListResult {
-                /// `roots` (root_list)
+                /// `roots` (list<root>)
                 pub roots: Vec<::pyrum_core::types::Root>,
                 /// Fields the spec does not name (what a newer Rumor logs).
                 pub extra: ::serde_json::Map<String, ::serde_json::Value>,
