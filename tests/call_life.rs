@@ -640,9 +640,11 @@ async fn stderr_bounded() {
             pyrum::quote::quote(&rumor_bin().display().to_string())
         ),
     );
-    let before = rss();
     let rumor = Rumor::builder().rumor_bin(&flood).spawn().await.unwrap();
     let alice = started(&rumor, "alice").await;
+    // From here on only the flood and the calls can make the client grow (the connection's own
+    // buffers and tasks exist already); the flood runs for seconds after this point.
+    let before = rss();
     // Calls go on while the flood is read.
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut calls = 0;
@@ -670,7 +672,7 @@ async fn stderr_bounded() {
     }
     let growth = peak.saturating_sub(before);
     eprintln!("300 MB of stderr: RSS grew {} KiB at most", growth / 1024);
-    assert!(growth < 16 << 20, "RSS grew {growth} bytes");
+    assert!(growth < 2 << 20, "RSS grew {growth} bytes");
     rumor.close().await.unwrap();
 }
 
