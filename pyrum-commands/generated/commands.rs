@@ -134,15 +134,15 @@ impl ::pyrum_core::types::FromField for Compression {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct BlockSummary {
-    /// `slot` (slot): The block's slot.
+    /// `slot` (`slot`): The block's slot.
     pub slot: u64,
-    /// `proposer` (u64): The proposer's validator index.
+    /// `proposer` (`u64`): The proposer's validator index.
     pub proposer: u64,
-    /// `parent` (root): The parent block root.
+    /// `parent` (`root`): The parent block root.
     pub parent: ::pyrum_core::types::Root,
-    /// `state` (root): The post-state root.
+    /// `state` (`root`): The post-state root.
     pub state: ::pyrum_core::types::Root,
-    /// `signature` (hex): The proposer's BLS signature (96 bytes).
+    /// `signature` (`hex`): The proposer's BLS signature (96 bytes).
     pub signature: ::pyrum_core::types::HexBytes,
     /// Keys the spec does not name (what a newer Rumor logs).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -164,11 +164,11 @@ impl ::pyrum_core::types::FromField for BlockSummary {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct StateSummary {
-    /// `slot` (slot): The state's slot.
+    /// `slot` (`slot`): The state's slot.
     pub slot: u64,
-    /// `latest_block` (root): Root of the state's latest block header (its state root filled in when zero).
+    /// `latest_block` (`root`): Root of the state's latest block header (its state root filled in when zero).
     pub latest_block: ::pyrum_core::types::Root,
-    /// `parent_block` (root): Parent root of that header.
+    /// `parent_block` (`root`): Parent root of that header.
     pub parent_block: ::pyrum_core::types::Root,
     /// Keys the spec does not name (what a newer Rumor logs).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -188,15 +188,15 @@ impl ::pyrum_core::types::FromField for StateSummary {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct SyncChunk {
-    /// `from` (peer_id): The peer that answered.
+    /// `from` (`peer_id`): The peer that answered.
     pub from: ::pyrum_core::types::PeerId,
-    /// `chunk_index` (u64): Index of the chunk in the response, from 0.
+    /// `chunk_index` (`u64`): Index of the chunk in the response, from 0.
     pub chunk_index: u64,
-    /// `chunk_size` (u64): Size of the chunk's content in bytes.
+    /// `chunk_size` (`u64`): Size of the chunk's content in bytes.
     pub chunk_size: u64,
-    /// `result_code` (u8): 0 success, 1 invalid request, 2 server error.
+    /// `result_code` (`u8`): 0 success, 1 invalid request, 2 server error.
     pub result_code: u8,
-    /// `msg` (string, when present): The message of an error chunk.
+    /// `msg` (`string`, when present): The message of an error chunk.
     pub msg: Option<String>,
     /// Keys the spec does not name (what a newer Rumor logs).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -346,11 +346,11 @@ pub mod host {
         pub const DEFAULT_LO_PEERS: i64 = 15;
         /// `--hi-peers` when not set.
         pub const DEFAULT_HI_PEERS: i64 = 20;
-        /// `--priv` (priv_key, default ? (no private key data)): hex-encoded private key for libp2p host. Random if none is specified.
+        /// `--priv` (`priv_key`, default ? (no private key data)): hex-encoded private key for libp2p host. Random if none is specified.
         pub fn r#priv(self, value: impl Into<::pyrum_core::types::PrivKey>) -> Self {
             Self(self.0.flag("priv", Into::<::pyrum_core::types::PrivKey>::into(value)))
         }
-        /// `--transport` (list<string>, default \[tcp\]): Transports to use. Options: tcp, ws
+        /// `--transport` (`list<string>`, default \[tcp\]): Transports to use. Options: tcp, ws
         pub fn transport(
             self,
             value: impl IntoIterator<Item = impl Into<String>>,
@@ -367,7 +367,7 @@ pub mod host {
                     ),
             )
         }
-        /// `--mux` (list<string>, default \[yamux,mplex\]): Multiplexers to use
+        /// `--mux` (`list<string>`, default \[yamux,mplex\]): Multiplexers to use
         pub fn mux(self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
             Self(
                 self
@@ -381,7 +381,7 @@ pub mod host {
                     ),
             )
         }
-        /// `--security` (list<string>, default \[noise,secio\]): Security to use. Multiple can be selected, order matters. Options: secio, noise, tls, none
+        /// `--security` (`list<string>`, default \[noise,secio\]): Security to use. Multiple can be selected, order matters. Options: secio, noise, tls, none
         pub fn security(
             self,
             value: impl IntoIterator<Item = impl Into<String>>,
@@ -398,47 +398,47 @@ pub mod host {
                     ),
             )
         }
-        /// `--relay` (bool): enable relayer functionality
+        /// `--relay` (`bool`): enable relayer functionality
         pub fn relay(self, value: bool) -> Self {
             Self(self.0.flag("relay", value))
         }
-        /// `--lo-peers` (i64, default 15): low-water for connection manager to trim peer count to
+        /// `--lo-peers` (`i64`, default 15): low-water for connection manager to trim peer count to
         pub fn lo_peers(self, value: i64) -> Self {
             Self(self.0.flag("lo-peers", value))
         }
-        /// `--hi-peers` (i64, default 20): high-water for connection manager to trim peer count from
+        /// `--hi-peers` (`i64`, default 20): high-water for connection manager to trim peer count from
         pub fn hi_peers(self, value: i64) -> Self {
             Self(self.0.flag("hi-peers", value))
         }
-        /// `--peer-grace-period` (duration, default 20s): Time to grace a peer from being trimmed
+        /// `--peer-grace-period` (`duration`, default 20s): Time to grace a peer from being trimmed
         pub fn peer_grace_period(self, value: ::std::time::Duration) -> Self {
             Self(self.0.flag("peer-grace-period", value))
         }
-        /// `--nat` (bool, default true): enable nat address discovery (upnp/pmp)
+        /// `--nat` (`bool`, default true): enable nat address discovery (upnp/pmp)
         pub fn nat(self, value: bool) -> Self {
             Self(self.0.flag("nat", value))
         }
-        /// `--agent` (string, default "Rumor"): user agent string to use in libp2p identify protocol
+        /// `--agent` (`string`, default "Rumor"): user agent string to use in libp2p identify protocol
         pub fn agent(self, value: impl Into<String>) -> Self {
             Self(self.0.flag("agent", Into::<String>::into(value)))
         }
-        /// `--identify` (bool, default true): Enable the libp2p identify protocol
+        /// `--identify` (`bool`, default true): Enable the libp2p identify protocol
         pub fn identify(self, value: bool) -> Self {
             Self(self.0.flag("identify", value))
         }
-        /// `--identify-first` (bool, default true): Try and identify upon connecting with the host
+        /// `--identify-first` (`bool`, default true): Try and identify upon connecting with the host
         pub fn identify_first(self, value: bool) -> Self {
             Self(self.0.flag("identify-first", value))
         }
-        /// `--libp2p-ping` (bool): Enable the libp2p ping background service
+        /// `--libp2p-ping` (`bool`): Enable the libp2p ping background service
         pub fn libp2p_ping(self, value: bool) -> Self {
             Self(self.0.flag("libp2p-ping", value))
         }
-        /// `--negotiation-timeout` (duration, default 1m0s): Time to allow for negotiation. Negative to disable.
+        /// `--negotiation-timeout` (`duration`, default 1m0s): Time to allow for negotiation. Negative to disable.
         pub fn negotiation_timeout(self, value: ::std::time::Duration) -> Self {
             Self(self.0.flag("negotiation-timeout", value))
         }
-        /// `--signed-peer-records` (bool): Use signed peer records
+        /// `--signed-peer-records` (`bool`): Use signed peer records
         pub fn signed_peer_records(self, value: bool) -> Self {
             Self(self.0.flag("signed-peer-records", value))
         }
@@ -450,7 +450,7 @@ pub mod host {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct HostStartResult {
-        /// `priv` (priv_key, when logged): the generated private key (hex, no 0x); only logged when neither --priv nor an earlier actor key (enr make, previous host) existed
+        /// `priv` (`priv_key`, when logged): the generated private key (hex, no 0x); only logged when neither --priv nor an earlier actor key (enr make, previous host) existed
         pub r#priv: Option<::pyrum_core::types::PrivKey>,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -490,11 +490,11 @@ pub mod host {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct HostViewResult {
-        /// `peer_id` (peer_id): libp2p peer id of the host
+        /// `peer_id` (`peer_id`): libp2p peer id of the host
         pub peer_id: ::pyrum_core::types::PeerId,
-        /// `addr` (multiaddr, every value): one listening address with /p2p/\<peer-id\> appended; one entry per address (msg 'Listening address \<i\>')
+        /// `addr` (`multiaddr`, every value): one listening address with /p2p/\<peer-id\> appended; one entry per address (msg 'Listening address \<i\>')
         pub addr: Vec<::pyrum_core::types::Multiaddr>,
-        /// `enr` (enr, when logged): the actor's current ENR, if `enr make` was run
+        /// `enr` (`enr`, when logged): the actor's current ENR, if `enr make` was run
         pub enr: Option<::pyrum_core::types::Enr>,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -521,11 +521,11 @@ pub mod host {
     impl HostListen {
         /// `--tcp` when not set.
         pub const DEFAULT_TCP: u16 = 9000;
-        /// `--ip` (ip): If no IP is specified, network interfaces are checked for one.
+        /// `--ip` (`ip`): If no IP is specified, network interfaces are checked for one.
         pub fn ip(self, value: impl Into<::std::net::IpAddr>) -> Self {
             Self(self.0.flag("ip", Into::<::std::net::IpAddr>::into(value)))
         }
-        /// `--tcp` (u16, default 9000): If no tcp port is specified, it defaults to the ENR TCP port.
+        /// `--tcp` (`u16`, default 9000): If no tcp port is specified, it defaults to the ENR TCP port.
         pub fn tcp(self, value: u16) -> Self {
             Self(self.0.flag("tcp", value))
         }
@@ -537,7 +537,7 @@ pub mod host {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct HostListenResult {
-        /// `addr` (multiaddr): the address now listened on, with /p2p/\<peer-id\>
+        /// `addr` (`multiaddr`): the address now listened on, with /p2p/\<peer-id\>
         pub addr: ::pyrum_core::types::Multiaddr,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -564,7 +564,7 @@ pub mod host {
     #[derive(Debug, Clone)]
     pub struct HostNotify(::pyrum_core::typed::Builder);
     impl HostNotify {
-        /// Words for `events` (string), sent bare after `--`: Event types to watch: listen\_open, listen\_close, connection\_open, connection\_close, stream\_open, stream\_close, or the groups listen, connection, stream, all.
+        /// Words for `events` (`string`), sent bare after `--`: Event types to watch: listen\_open, listen\_close, connection\_open, connection\_close, stream\_open, stream\_close, or the groups listen, connection, stream, all.
         pub fn events<I: IntoIterator<Item = S>, S: Into<String>>(
             self,
             words: I,
@@ -591,25 +591,25 @@ pub mod host {
         }
     }
     impl HostNotifyCall {
-        /// Every `event` (string) logged in the background: listen\_open | listen\_close | connection\_open | connection\_close | stream\_open | stream\_close
+        /// Every `event` (`string`) logged in the background: listen\_open | listen\_close | connection\_open | connection\_close | stream\_open | stream\_close
         pub fn stream_event(&self) -> ::pyrum_core::Values<String> {
             self.0.values("event")
         }
-        /// Every `addr` (multiaddr) logged in the background: listen address (listen\_open/listen\_close only)
+        /// Every `addr` (`multiaddr`) logged in the background: listen address (listen\_open/listen\_close only)
         pub fn stream_addr(
             &self,
         ) -> ::pyrum_core::Values<::pyrum_core::types::Multiaddr> {
             self.0.values("addr")
         }
-        /// Every `peer` (peer_id) logged in the background: remote peer (connection and stream events)
+        /// Every `peer` (`peer_id`) logged in the background: remote peer (connection and stream events)
         pub fn stream_peer(&self) -> ::pyrum_core::Values<::pyrum_core::types::PeerId> {
             self.0.values("peer")
         }
-        /// Every `direction` (string) logged in the background: inbound | outbound | unknown (connection and stream events)
+        /// Every `direction` (`string`) logged in the background: inbound | outbound | unknown (connection and stream events)
         pub fn stream_direction(&self) -> ::pyrum_core::Values<String> {
             self.0.values("direction")
         }
-        /// Every `protocol` (string) logged in the background: stream protocol id (stream events; often empty on stream\_open because it is not negotiated yet)
+        /// Every `protocol` (`string`) logged in the background: stream protocol id (stream events; often empty on stream\_open because it is not negotiated yet)
         pub fn stream_protocol(&self) -> ::pyrum_core::Values<String> {
             self.0.values("protocol")
         }
@@ -647,11 +647,11 @@ pub mod enr {
     #[derive(Debug, Clone)]
     pub struct EnrView(::pyrum_core::typed::Builder);
     impl EnrView {
-        /// `[enr]` (enr, optional positional): The ENR to view, url-base64 (RFC 4648). With optional 'enr:' or 'enr://' prefix.
+        /// `[enr]` (`enr`, optional positional): The ENR to view, url-base64 (RFC 4648). With optional 'enr:' or 'enr://' prefix.
         pub fn enr(self, value: ::pyrum_core::types::Enr) -> Self {
             Self(self.0.flag("enr", value))
         }
-        /// `--kv` (bool): Print the full set of Key-Value pairs
+        /// `--kv` (`bool`): Print the full set of Key-Value pairs
         pub fn kv(self, value: bool) -> Self {
             Self(self.0.flag("kv", value))
         }
@@ -663,25 +663,25 @@ pub mod enr {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct EnrViewResult {
-        /// `raw_enr_kv` (map<hex>, when logged): Only with --kv=true: ENR key -\> its raw RLP value (logged as hex without 0x).
+        /// `raw_enr_kv` (`map<hex>`, when logged): Only with --kv=true: ENR key -\> its raw RLP value (logged as hex without 0x).
         pub raw_enr_kv: Option<
             ::std::collections::BTreeMap<String, ::pyrum_core::types::HexBytes>,
         >,
-        /// `enr_kv` (map<string>, when logged): Only with --kv=true: ENR key -\> its decoded value as text (known keys only: id, ip, ip6, tcp, udp, secp256k1, eth2, attnets, ...).
+        /// `enr_kv` (`map<string>`, when logged): Only with --kv=true: ENR key -\> its decoded value as text (known keys only: id, ip, ip6, tcp, udp, secp256k1, eth2, attnets, ...).
         pub enr_kv: Option<::std::collections::BTreeMap<String, String>>,
-        /// `seq` (u64): ENR sequence number
+        /// `seq` (`u64`): ENR sequence number
         pub seq: u64,
-        /// `xy` (string): public key curve point as two decimal integers separated by a space
+        /// `xy` (`string`): public key curve point as two decimal integers separated by a space
         pub xy: String,
-        /// `node_id` (node_id): discv5 node id (hex, no 0x)
+        /// `node_id` (`node_id`): discv5 node id (hex, no 0x)
         pub node_id: ::pyrum_core::types::NodeId,
-        /// `peer_id` (peer_id): libp2p peer id derived from the public key
+        /// `peer_id` (`peer_id`): libp2p peer id derived from the public key
         pub peer_id: ::pyrum_core::types::PeerId,
-        /// `enode` (enode): enode:// URL
+        /// `enode` (`enode`): enode:// URL
         pub enode: ::pyrum_core::types::Enode,
-        /// `enr` (enr): the ENR re-encoded (enr:...)
+        /// `enr` (`enr`): the ENR re-encoded (enr:...)
         pub enr: ::pyrum_core::types::Enr,
-        /// `multi` (multiaddr, when logged): libp2p multiaddr (/ip4/../tcp/../p2p/..); absent when the ENR has no usable IP/TCP (a warning with `error` is logged instead)
+        /// `multi` (`multiaddr`, when logged): libp2p multiaddr (/ip4/../tcp/../p2p/..); absent when the ENR has no usable IP/TCP (a warning with `error` is logged instead)
         pub multi: Option<::pyrum_core::types::Multiaddr>,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -731,7 +731,7 @@ pub mod enr {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct EnrGenKeyResult {
-        /// `key` (priv_key): a fresh secp256k1 private key, hex without 0x
+        /// `key` (`priv_key`): a fresh secp256k1 private key, hex without 0x
         pub key: ::pyrum_core::types::PrivKey,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -762,53 +762,53 @@ pub mod enr {
         pub const DEFAULT_UDP: u16 = 9000;
         /// `--next-fork-epoch` when not set (`help` shows no default: zero).
         pub const DEFAULT_NEXT_FORK_EPOCH: u64 = 0;
-        /// `--from-host` (bool, default true): If IP, TCP and UDP should copy the libp2p host settings, if not present in the ENR already
+        /// `--from-host` (`bool`, default true): If IP, TCP and UDP should copy the libp2p host settings, if not present in the ENR already
         pub fn from_host(self, value: bool) -> Self {
             Self(self.0.flag("from-host", value))
         }
-        /// `--rm-ip` (bool)
+        /// `--rm-ip` (`bool`)
         pub fn rm_ip(self, value: bool) -> Self {
             Self(self.0.flag("rm-ip", value))
         }
-        /// `--ip` (ip): IP address dv4. Currrent ENR IP if empty.
+        /// `--ip` (`ip`): IP address dv4. Currrent ENR IP if empty.
         pub fn ip(self, value: impl Into<::std::net::IpAddr>) -> Self {
             Self(self.0.flag("ip", Into::<::std::net::IpAddr>::into(value)))
         }
-        /// `--static-ip` (ip): Set a static IP in the ENR.
+        /// `--static-ip` (`ip`): Set a static IP in the ENR.
         pub fn static_ip(self, value: impl Into<::std::net::IpAddr>) -> Self {
             Self(self.0.flag("static-ip", Into::<::std::net::IpAddr>::into(value)))
         }
-        /// `--fallback-ip` (ip): Set a fallback IP, used when no public IP is known, until it can be determined from traffic.
+        /// `--fallback-ip` (`ip`): Set a fallback IP, used when no public IP is known, until it can be determined from traffic.
         pub fn fallback_ip(self, value: impl Into<::std::net::IpAddr>) -> Self {
             Self(self.0.flag("fallback-ip", Into::<::std::net::IpAddr>::into(value)))
         }
-        /// `--fallback-udp` (u16): Set a fallback UDP port, used when no public port is known, until it can be determined from traffic.
+        /// `--fallback-udp` (`u16`): Set a fallback UDP port, used when no public port is known, until it can be determined from traffic.
         pub fn fallback_udp(self, value: u16) -> Self {
             Self(self.0.flag("fallback-udp", value))
         }
-        /// `--tcp` (u16, default 9000): TCP port. Current ENR port if 0
+        /// `--tcp` (`u16`, default 9000): TCP port. Current ENR port if 0
         pub fn tcp(self, value: u16) -> Self {
             Self(self.0.flag("tcp", value))
         }
-        /// `--udp` (u16, default 9000): UDP port. Current ENR port if 0
+        /// `--udp` (`u16`, default 9000): UDP port. Current ENR port if 0
         pub fn udp(self, value: u16) -> Self {
             Self(self.0.flag("udp", value))
         }
-        /// `--gen-priv` (bool, default true): If no private key is known, and none is provided, then generate one
+        /// `--gen-priv` (`bool`, default true): If no private key is known, and none is provided, then generate one
         pub fn gen_priv(self, value: bool) -> Self {
             Self(self.0.flag("gen-priv", value))
         }
-        /// `--priv` (priv_key, default ? (no private key data)): Private key, in raw hex encoded format (32 bytes -\> 64 hex chars with optional 0x prefix). Cannot overwrite a current private key.
+        /// `--priv` (`priv_key`, default ? (no private key data)): Private key, in raw hex encoded format (32 bytes -\> 64 hex chars with optional 0x prefix). Cannot overwrite a current private key.
         pub fn r#priv(self, value: impl Into<::pyrum_core::types::PrivKey>) -> Self {
             Self(self.0.flag("priv", Into::<::pyrum_core::types::PrivKey>::into(value)))
         }
-        /// `--attnets` (attnets, default 0000000000000000): Attnet bitfield, as bytes.
+        /// `--attnets` (`attnets`, default 0000000000000000): Attnet bitfield, as bytes.
         pub fn attnets(self, value: impl Into<::pyrum_core::types::Attnets>) -> Self {
             Self(
                 self.0.flag("attnets", Into::<::pyrum_core::types::Attnets>::into(value)),
             )
         }
-        /// `--fork-digest` (fork_digest, default 00000000): Eth2 fork digest
+        /// `--fork-digest` (`fork_digest`, default 00000000): Eth2 fork digest
         pub fn fork_digest(
             self,
             value: impl Into<::pyrum_core::types::ForkDigest>,
@@ -822,7 +822,7 @@ pub mod enr {
                     ),
             )
         }
-        /// `--next-fork-version` (version, default 00000000): Eth2 next fork version
+        /// `--next-fork-version` (`version`, default 00000000): Eth2 next fork version
         pub fn next_fork_version(
             self,
             value: impl Into<::pyrum_core::types::Version>,
@@ -836,7 +836,7 @@ pub mod enr {
                     ),
             )
         }
-        /// `--next-fork-epoch` (epoch): Eth2 next fork epoch
+        /// `--next-fork-epoch` (`epoch`): Eth2 next fork epoch
         pub fn next_fork_epoch(self, value: u64) -> Self {
             Self(self.0.flag("next-fork-epoch", value))
         }
@@ -848,9 +848,9 @@ pub mod enr {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct EnrMakeResult {
-        /// `key` (priv_key, when logged): generated private key (hex, no 0x); only when no key was given or known and --gen-priv is true
+        /// `key` (`priv_key`, when logged): generated private key (hex, no 0x); only when no key was given or known and --gen-priv is true
         pub key: Option<::pyrum_core::types::PrivKey>,
-        /// `enr` (enr): the resulting ENR
+        /// `enr` (`enr`): the resulting ENR
         pub enr: ::pyrum_core::types::Enr,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -901,19 +901,19 @@ pub mod peerstore {
     #[derive(Debug, Clone)]
     pub struct PeerstoreCreate(::pyrum_core::typed::Builder);
     impl PeerstoreCreate {
-        /// `[id]` (string, optional positional): ID of the peerstore, random otherwise
+        /// `[id]` (`string`, optional positional): ID of the peerstore, random otherwise
         pub fn id(self, value: impl Into<String>) -> Self {
             Self(self.0.flag("id", Into::<String>::into(value)))
         }
-        /// `--switch` (bool, default true): If the host should immediately switch to the newly created peerstore
+        /// `--switch` (`bool`, default true): If the host should immediately switch to the newly created peerstore
         pub fn switch(self, value: bool) -> Self {
             Self(self.0.flag("switch", value))
         }
-        /// `--store-type` (string, default "mem"): The type of datastore to use. Options: 'mem', 'leveldb', 'badger'
+        /// `--store-type` (`string`, default "mem"): The type of datastore to use. Options: 'mem', 'leveldb', 'badger'
         pub fn store_type(self, value: impl Into<String>) -> Self {
             Self(self.0.flag("store-type", Into::<String>::into(value)))
         }
-        /// `--store-path` (string): The path of the datastore, must be empty for memory store.
+        /// `--store-path` (`string`): The path of the datastore, must be empty for memory store.
         pub fn store_path(self, value: impl Into<String>) -> Self {
             Self(self.0.flag("store-path", Into::<String>::into(value)))
         }
@@ -934,7 +934,7 @@ pub mod peerstore {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct PeerstoreSwitchResult {
-        /// `store` (string): id of the peerstore switched to
+        /// `store` (`string`): id of the peerstore switched to
         pub store: String,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -961,9 +961,9 @@ pub mod peerstore {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct PeerstoreListResult {
-        /// `stores` (list<string>): Ids of all peerstores (global, all actors).
+        /// `stores` (`list<string>`): Ids of all peerstores (global, all actors).
         pub stores: Vec<String>,
-        /// `current` (string): id of this actor's current peerstore; empty string when none
+        /// `current` (`string`): id of this actor's current peerstore; empty string when none
         pub current: String,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -1067,7 +1067,7 @@ pub mod dv5 {
     impl Dv5Run {
         /// `--udp` when not set (`help` shows no default: zero).
         pub const DEFAULT_UDP: u16 = 0;
-        /// `[bootnodes]` (list<enr_or_enode>, optional positional): Bootnodes for dv5
+        /// `[bootnodes]` (`list<enr_or_enode>`, optional positional): Bootnodes for dv5
         pub fn bootnodes(
             self,
             value: impl IntoIterator<Item = impl Into<::pyrum_core::types::EnrOrEnode>>,
@@ -1086,11 +1086,11 @@ pub mod dv5 {
                     ),
             )
         }
-        /// `--ip` (ip): Optional listen IP. Will try 0.0.0.0 otherwise.
+        /// `--ip` (`ip`): Optional listen IP. Will try 0.0.0.0 otherwise.
         pub fn ip(self, value: impl Into<::std::net::IpAddr>) -> Self {
             Self(self.0.flag("ip", Into::<::std::net::IpAddr>::into(value)))
         }
-        /// `--udp` (u16): Optional UDP port. Will try ENR port otherwise.
+        /// `--udp` (`u16`): Optional UDP port. Will try ENR port otherwise.
         pub fn udp(self, value: u16) -> Self {
             Self(self.0.flag("udp", value))
         }
@@ -1111,47 +1111,47 @@ pub mod dv5 {
         }
     }
     impl Dv5RunCall {
-        /// Every `id` (node_id) logged in the background: geth discv5 log: remote node id
+        /// Every `id` (`node_id`) logged in the background: geth discv5 log: remote node id
         pub fn stream_id(&self) -> ::pyrum_core::Values<::pyrum_core::types::NodeId> {
             self.0.values("id")
         }
-        /// Every `addr` (json) logged in the background: geth discv5 log: remote UDP endpoint, either a string 'ip:port' or an object {IP, Port, Zone}
+        /// Every `addr` (`json`) logged in the background: geth discv5 log: remote UDP endpoint, either a string 'ip:port' or an object {IP, Port, Zone}
         pub fn stream_addr(&self) -> ::pyrum_core::Values<::serde_json::Value> {
             self.0.values("addr")
         }
-        /// Every `err` (string) logged in the background: geth discv5 log: the error text (null is read as absent).
+        /// Every `err` (`string`) logged in the background: geth discv5 log: the error text (null is read as absent).
         pub fn stream_err(&self) -> ::pyrum_core::Values<String> {
             self.0.values("err")
         }
-        /// Every `age` (duration) logged in the background: geth discv5 log ('Found seed node in database'): age of the db entry
+        /// Every `age` (`duration`) logged in the background: geth discv5 log ('Found seed node in database'): age of the db entry
         pub fn stream_age(&self) -> ::pyrum_core::Values<::std::time::Duration> {
             self.0.values("age")
         }
-        /// Every `b` (i64) logged in the background: geth discv5 log: table bucket index
+        /// Every `b` (`i64`) logged in the background: geth discv5 log: table bucket index
         pub fn stream_b(&self) -> ::pyrum_core::Values<i64> {
             self.0.values("b")
         }
-        /// Every `checks` (u64) logged in the background: geth discv5 log: liveness check count
+        /// Every `checks` (`u64`) logged in the background: geth discv5 log: liveness check count
         pub fn stream_checks(&self) -> ::pyrum_core::Values<u64> {
             self.0.values("checks")
         }
-        /// Every `failcount` (i64) logged in the background: geth discv5 log ('FINDNODE failed'): failure count
+        /// Every `failcount` (`i64`) logged in the background: geth discv5 log ('FINDNODE failed'): failure count
         pub fn stream_failcount(&self) -> ::pyrum_core::Values<i64> {
             self.0.values("failcount")
         }
-        /// Every `dropped` (bool) logged in the background: geth discv5 log ('FINDNODE failed'): whether the node was dropped
+        /// Every `dropped` (`bool`) logged in the background: geth discv5 log ('FINDNODE failed'): whether the node was dropped
         pub fn stream_dropped(&self) -> ::pyrum_core::Values<bool> {
             self.0.values("dropped")
         }
-        /// Every `ip` (ip) logged in the background: geth discv5 log: node IP (table limit / dead node messages)
+        /// Every `ip` (`ip`) logged in the background: geth discv5 log: node IP (table limit / dead node messages)
         pub fn stream_ip(&self) -> ::pyrum_core::Values<::std::net::IpAddr> {
             self.0.values("ip")
         }
-        /// Every `r` (node_id) logged in the background: geth discv5 log ('Replaced dead node'): replacement node id
+        /// Every `r` (`node_id`) logged in the background: geth discv5 log ('Replaced dead node'): replacement node id
         pub fn stream_r(&self) -> ::pyrum_core::Values<::pyrum_core::types::NodeId> {
             self.0.values("r")
         }
-        /// Every `rip` (ip) logged in the background: geth discv5 log ('Replaced dead node'): replacement node IP
+        /// Every `rip` (`ip`) logged in the background: geth discv5 log ('Replaced dead node'): replacement node IP
         pub fn stream_rip(&self) -> ::pyrum_core::Values<::std::net::IpAddr> {
             self.0.values("rip")
         }
@@ -1182,7 +1182,7 @@ pub mod dv5 {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct Dv5ResolveResult {
-        /// `enr` (enr, when logged): the resolved ENR (unreachable in v0.3.6, see notes)
+        /// `enr` (`enr`, when logged): the resolved ENR (unreachable in v0.3.6, see notes)
         pub enr: Option<::pyrum_core::types::Enr>,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -1211,7 +1211,7 @@ pub mod dv5 {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct Dv5RequestResult {
-        /// `enr` (enr): the ENR the target returned
+        /// `enr` (`enr`): the ENR the target returned
         pub enr: ::pyrum_core::types::Enr,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -1240,7 +1240,7 @@ pub mod dv5 {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct Dv5LookupResult {
-        /// `nodes` (list<enr>): The records (enr:...) of the nodes found.
+        /// `nodes` (`list<enr>`): The records (enr:...) of the nodes found.
         pub nodes: Vec<::pyrum_core::types::Enr>,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -1267,11 +1267,11 @@ pub mod dv5 {
     #[derive(Debug, Clone)]
     pub struct Dv5Random(::pyrum_core::typed::Builder);
     impl Dv5Random {
-        /// `--add` (bool, default true): Add the discovered nodes to the peerstore (requires peerstore to use)
+        /// `--add` (`bool`, default true): Add the discovered nodes to the peerstore (requires peerstore to use)
         pub fn add(self, value: bool) -> Self {
             Self(self.0.flag("add", value))
         }
-        /// `--filter-digest` (fork_digest, default 00000000): Only add peers with the given digest to the peerstore
+        /// `--filter-digest` (`fork_digest`, default 00000000): Only add peers with the given digest to the peerstore
         pub fn filter_digest(
             self,
             value: impl Into<::pyrum_core::types::ForkDigest>,
@@ -1285,15 +1285,15 @@ pub mod dv5 {
                     ),
             )
         }
-        /// `--ttl` (duration, default 2160h0m0s): When adding the node, apply this TTL
+        /// `--ttl` (`duration`, default 2160h0m0s): When adding the node, apply this TTL
         pub fn ttl(self, value: ::std::time::Duration) -> Self {
             Self(self.0.flag("ttl", value))
         }
-        /// `--stepwise` (bool): Step through each findnode action, instead of running automatically
+        /// `--stepwise` (`bool`): Step through each findnode action, instead of running automatically
         pub fn stepwise(self, value: bool) -> Self {
             Self(self.0.flag("stepwise", value))
         }
-        /// `--interval` (duration, default 100ms): Wait duration between findnode iterations, when not stepwise.
+        /// `--interval` (`duration`, default 100ms): Wait duration between findnode iterations, when not stepwise.
         pub fn interval(self, value: ::std::time::Duration) -> Self {
             Self(self.0.flag("interval", value))
         }
@@ -1318,11 +1318,11 @@ pub mod dv5 {
         }
     }
     impl Dv5RandomCall {
-        /// Every `enr` (enr) logged in the background: ENR of a discovered node ('Got random node')
+        /// Every `enr` (`enr`) logged in the background: ENR of a discovered node ('Got random node')
         pub fn stream_enr(&self) -> ::pyrum_core::Values<::pyrum_core::types::Enr> {
             self.0.values("enr")
         }
-        /// Every `id` (node_id) logged in the background: node id of a discovered node; also the key of 'Updated ENR record' entries when --add stored it
+        /// Every `id` (`node_id`) logged in the background: node id of a discovered node; also the key of 'Updated ENR record' entries when --add stored it
         pub fn stream_id(&self) -> ::pyrum_core::Values<::pyrum_core::types::NodeId> {
             self.0.values("id")
         }
@@ -1333,9 +1333,9 @@ pub mod dv5 {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct Dv5RandomStep {
-        /// `enr` (enr, when logged): with --stepwise=true: ENR of the node this step discovered ('Got random node'); absent when the step found none
+        /// `enr` (`enr`, when logged): with --stepwise=true: ENR of the node this step discovered ('Got random node'); absent when the step found none
         pub enr: Option<::pyrum_core::types::Enr>,
-        /// `id` (node_id, when logged): with --stepwise=true: node id of the node this step discovered
+        /// `id` (`node_id`, when logged): with --stepwise=true: node id of the node this step discovered
         pub id: Option<::pyrum_core::types::NodeId>,
         /// Rumor's message when the step ran but its work failed.
         pub step_error: Option<String>,
@@ -1368,7 +1368,7 @@ pub mod dv5 {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct Dv5SelfResult {
-        /// `enr` (enr): the local discv5 node record
+        /// `enr` (`enr`): the local discv5 node record
         pub enr: ::pyrum_core::types::Enr,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -1434,7 +1434,7 @@ pub mod tool {
     #[derive(Debug, Clone)]
     pub struct ToolEnrValue(::pyrum_core::typed::Builder);
     impl ToolEnrValue {
-        /// `--raw` (bool): To get the raw RLP value, instead of deserialized data
+        /// `--raw` (`bool`): To get the raw RLP value, instead of deserialized data
         pub fn raw(self, value: bool) -> Self {
             Self(self.0.flag("raw", value))
         }
@@ -1562,11 +1562,11 @@ pub mod peer {
     #[derive(Debug, Clone)]
     pub struct PeerConnect(::pyrum_core::typed::Builder);
     impl PeerConnect {
-        /// `[tag]` (string, optional positional): Optionally tag the peer upon connection, e.g. tag 'bootnode'
+        /// `[tag]` (`string`, optional positional): Optionally tag the peer upon connection, e.g. tag 'bootnode'
         pub fn tag(self, value: impl Into<String>) -> Self {
             Self(self.0.flag("tag", Into::<String>::into(value)))
         }
-        /// `--timeout` (duration, default 10s): connection timeout, 0 to disable
+        /// `--timeout` (`duration`, default 10s): connection timeout, 0 to disable
         pub fn timeout(self, value: ::std::time::Duration) -> Self {
             Self(self.0.flag("timeout", value))
         }
@@ -1578,7 +1578,7 @@ pub mod peer {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct PeerConnectResult {
-        /// `peer_id` (peer_id): The peer that was connected to (entry "connected to peer").
+        /// `peer_id` (`peer_id`): The peer that was connected to (entry "connected to peer").
         pub peer_id: ::pyrum_core::types::PeerId,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -1622,27 +1622,27 @@ pub mod peer {
         pub const DEFAULT_WORKERS: u64 = 1;
         /// `--max-peers` when not set.
         pub const DEFAULT_MAX_PEERS: u64 = 200;
-        /// `--timeout` (duration, default 10s): connection timeout, 0 to disable
+        /// `--timeout` (`duration`, default 10s): connection timeout, 0 to disable
         pub fn timeout(self, value: ::std::time::Duration) -> Self {
             Self(self.0.flag("timeout", value))
         }
-        /// `--rescan` (duration, default 1m0s): rescan the peerscore for new peers to connect with this given interval
+        /// `--rescan` (`duration`, default 1m0s): rescan the peerscore for new peers to connect with this given interval
         pub fn rescan(self, value: ::std::time::Duration) -> Self {
             Self(self.0.flag("rescan", value))
         }
-        /// `--max-retries` (u64, default 5): how many connection attempts until the peer is banned
+        /// `--max-retries` (`u64`, default 5): how many connection attempts until the peer is banned
         pub fn max_retries(self, value: u64) -> Self {
             Self(self.0.flag("max-retries", value))
         }
-        /// `--workers` (u64, default 1): how many parallel routines should be attempting connections
+        /// `--workers` (`u64`, default 1): how many parallel routines should be attempting connections
         pub fn workers(self, value: u64) -> Self {
             Self(self.0.flag("workers", value))
         }
-        /// `--max-peers` (u64, default 200): max amount of peers, pause auto-connecting when above this
+        /// `--max-peers` (`u64`, default 200): max amount of peers, pause auto-connecting when above this
         pub fn max_peers(self, value: u64) -> Self {
             Self(self.0.flag("max-peers", value))
         }
-        /// `--filter-digest` (fork_digest, default 00000000): Only connect when the peer is known to have the given fork digest in ENR. Or connect to any if not specified.
+        /// `--filter-digest` (`fork_digest`, default 00000000): Only connect when the peer is known to have the given fork digest in ENR. Or connect to any if not specified.
         pub fn filter_digest(
             self,
             value: impl Into<::pyrum_core::types::ForkDigest>,
@@ -1677,21 +1677,21 @@ pub mod peer {
         }
     }
     impl PeerConnectallCall {
-        /// Every `worker` (u64) logged in the background: Index of the connection worker ("started worker", per-attempt entries, "stopped connection worker").
+        /// Every `worker` (`u64`) logged in the background: Index of the connection worker ("started worker", per-attempt entries, "stopped connection worker").
         pub fn stream_worker(&self) -> ::pyrum_core::Values<u64> {
             self.0.values("worker")
         }
-        /// Every `peer_id` (peer_id) logged in the background: Peer of a connection attempt (debug entries: attempting, failed, successful).
+        /// Every `peer_id` (`peer_id`) logged in the background: Peer of a connection attempt (debug entries: attempting, failed, successful).
         pub fn stream_peer_id(
             &self,
         ) -> ::pyrum_core::Values<::pyrum_core::types::PeerId> {
             self.0.values("peer_id")
         }
-        /// Every `addrs` (list<string>) logged in the background: Transport addresses tried for the peer (debug entry "attempting connection to peer"): base64 of each binary multiaddr (Go's JSON of the address bytes).
+        /// Every `addrs` (`list<string>`) logged in the background: Transport addresses tried for the peer (debug entry "attempting connection to peer"): base64 of each binary multiaddr (Go's JSON of the address bytes).
         pub fn stream_addrs(&self) -> ::pyrum_core::Values<Vec<String>> {
             self.0.values("addrs")
         }
-        /// Every `attempts` (u64) logged in the background: Failed attempts so far for the peer, capped at 10 (debug entries after a failed attempt).
+        /// Every `attempts` (`u64`) logged in the background: Failed attempts so far for the peer, capped at 10 (debug entries after a failed attempt).
         pub fn stream_attempts(&self) -> ::pyrum_core::Values<u64> {
             self.0.values("attempts")
         }
@@ -1727,11 +1727,11 @@ pub mod peer {
     #[derive(Debug, Clone)]
     pub struct PeerAdd(::pyrum_core::typed::Builder);
     impl PeerAdd {
-        /// `--peer-id` (peer_id): If not present in the address, manually specify the peer ID.
+        /// `--peer-id` (`peer_id`): If not present in the address, manually specify the peer ID.
         pub fn peer_id(self, value: ::pyrum_core::types::PeerId) -> Self {
             Self(self.0.flag("peer-id", value))
         }
-        /// `--ttl` (duration, default 480h0m0s): How long the address should be kept around.
+        /// `--ttl` (`duration`, default 480h0m0s): How long the address should be kept around.
         pub fn ttl(self, value: ::std::time::Duration) -> Self {
             Self(self.0.flag("ttl", value))
         }
@@ -1748,7 +1748,7 @@ pub mod peer {
     #[derive(Debug, Clone)]
     pub struct PeerTrim(::pyrum_core::typed::Builder);
     impl PeerTrim {
-        /// `[timeout]` (duration, optional positional): Timeout for trimming.
+        /// `[timeout]` (`duration`, optional positional): Timeout for trimming.
         pub fn timeout(self, value: ::std::time::Duration) -> Self {
             Self(self.0.flag("timeout", value))
         }
@@ -1765,11 +1765,11 @@ pub mod peer {
     #[derive(Debug, Clone)]
     pub struct PeerList(::pyrum_core::typed::Builder);
     impl PeerList {
-        /// `[which]` (string, optional positional): Which peers to list, possible values: 'all', 'connected'.
+        /// `[which]` (`string`, optional positional): Which peers to list, possible values: 'all', 'connected'.
         pub fn which(self, value: impl Into<String>) -> Self {
             Self(self.0.flag("which", Into::<String>::into(value)))
         }
-        /// `--details` (bool): List detailed data of each peer
+        /// `--details` (`bool`): List detailed data of each peer
         pub fn details(self, value: bool) -> Self {
             Self(self.0.flag("details", value))
         }
@@ -1781,7 +1781,7 @@ pub mod peer {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct PeerListResult {
-        /// `peers` (json): Array of peer ids, or with --details an object mapping peer id to its peerstore data.
+        /// `peers` (`json`): Array of peer ids, or with --details an object mapping peer id to its peerstore data.
         pub peers: ::serde_json::Value,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -1810,37 +1810,37 @@ pub mod peer {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct PeerInfoResult {
-        /// `peer_id` (peer_id): The peer.
+        /// `peer_id` (`peer_id`): The peer.
         pub peer_id: ::pyrum_core::types::PeerId,
-        /// `node_id` (node_id): discv5 node id derived from the peer's public key (hex, no 0x).
+        /// `node_id` (`node_id`): discv5 node id derived from the peer's public key (hex, no 0x).
         pub node_id: ::pyrum_core::types::NodeId,
-        /// `pubkey` (hex): Compressed secp256k1 public key (hex, no 0x).
+        /// `pubkey` (`hex`): Compressed secp256k1 public key (hex, no 0x).
         pub pubkey: ::pyrum_core::types::HexBytes,
-        /// `addrs` (list<multiaddr>, when logged): Known addresses (without /p2p/\<id\>).
+        /// `addrs` (`list<multiaddr>`, when logged): Known addresses (without /p2p/\<id\>).
         pub addrs: Option<Vec<::pyrum_core::types::Multiaddr>>,
-        /// `protocols` (list<string>, when logged): Protocols the peer supports (may be empty).
+        /// `protocols` (`list<string>`, when logged): Protocols the peer supports (may be empty).
         pub protocols: Option<Vec<String>>,
-        /// `latency` (duration, when logged): Recorded latency, nanoseconds.
+        /// `latency` (`duration`, when logged): Recorded latency, nanoseconds.
         pub latency: Option<::std::time::Duration>,
-        /// `user_agent` (string, when logged): User agent from libp2p identify.
+        /// `user_agent` (`string`, when logged): User agent from libp2p identify.
         pub user_agent: Option<String>,
-        /// `protocol_version` (string, when logged): Protocol version from libp2p identify.
+        /// `protocol_version` (`string`, when logged): Protocol version from libp2p identify.
         pub protocol_version: Option<String>,
-        /// `enr_fork_digest` (fork_digest, when logged): Fork digest from the peer's ENR eth2 field (0x-hex).
+        /// `enr_fork_digest` (`fork_digest`, when logged): Fork digest from the peer's ENR eth2 field (0x-hex).
         pub enr_fork_digest: Option<::pyrum_core::types::ForkDigest>,
-        /// `enr_next_fork_version` (version, when logged): Next fork version from the peer's ENR eth2 field (0x-hex).
+        /// `enr_next_fork_version` (`version`, when logged): Next fork version from the peer's ENR eth2 field (0x-hex).
         pub enr_next_fork_version: Option<::pyrum_core::types::Version>,
-        /// `enr_next_fork_epoch` (epoch, when logged): Next fork epoch from the peer's ENR eth2 field.
+        /// `enr_next_fork_epoch` (`epoch`, when logged): Next fork epoch from the peer's ENR eth2 field.
         pub enr_next_fork_epoch: Option<u64>,
-        /// `enr_attnets` (attnets, when logged): Attnets bitfield from the peer's ENR (0x-hex).
+        /// `enr_attnets` (`attnets`, when logged): Attnets bitfield from the peer's ENR (0x-hex).
         pub enr_attnets: Option<::pyrum_core::types::Attnets>,
-        /// `metadata` (metadata, when logged): Latest known metadata (attnets logged with 0x).
+        /// `metadata` (`metadata`, when logged): Latest known metadata (attnets logged with 0x).
         pub metadata: Option<::pyrum_core::types::ssz::MetaData>,
-        /// `claimed_seq` (seq_nr, when logged): Highest metadata seq nr the peer claimed (ping/pong).
+        /// `claimed_seq` (`seq_nr`, when logged): Highest metadata seq nr the peer claimed (ping/pong).
         pub claimed_seq: Option<u64>,
-        /// `status` (status, when logged): Latest known status (hex logged with 0x).
+        /// `status` (`status`, when logged): Latest known status (hex logged with 0x).
         pub status: Option<::pyrum_core::types::ssz::Status>,
-        /// `enr` (enr, when logged): Latest known ENR of the peer.
+        /// `enr` (`enr`, when logged): Latest known ENR of the peer.
         pub enr: Option<::pyrum_core::types::Enr>,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -1899,7 +1899,7 @@ pub mod peer {
     #[derive(Debug, Clone)]
     pub struct PeerIdentify(::pyrum_core::typed::Builder);
     impl PeerIdentify {
-        /// `--timeout` (duration, default 10s): connection timeout, 0 to disable
+        /// `--timeout` (`duration`, default 10s): connection timeout, 0 to disable
         pub fn timeout(self, value: ::std::time::Duration) -> Self {
             Self(self.0.flag("timeout", value))
         }
@@ -1943,19 +1943,19 @@ pub mod peer {
         #[derive(Debug, Clone)]
         pub struct PeerTrackTee(::pyrum_core::typed::Builder);
         impl PeerTrackTee {
-            /// `--match` (string): Datastore key path matcher regex, to select what to track changes of. Empty to match everything.
+            /// `--match` (`string`): Datastore key path matcher regex, to select what to track changes of. Empty to match everything.
             pub fn r#match(self, value: impl Into<String>) -> Self {
                 Self(self.0.flag("match", Into::<String>::into(value)))
             }
-            /// `--dest` (string, default "log"): Destination to direct events to. Could be: log,csv,evlog,evcsv,json,wsjson
+            /// `--dest` (`string`, default "log"): Destination to direct events to. Could be: log,csv,evlog,evcsv,json,wsjson
             pub fn dest(self, value: impl Into<String>) -> Self {
                 Self(self.0.flag("dest", Into::<String>::into(value)))
             }
-            /// `--path` (string): Path, address or other destination uri
+            /// `--path` (`string`): Path, address or other destination uri
             pub fn path(self, value: impl Into<String>) -> Self {
                 Self(self.0.flag("path", Into::<String>::into(value)))
             }
-            /// `--key` (string): Optional API key or authentication for the chosen destination type
+            /// `--key` (`string`): Optional API key or authentication for the chosen destination type
             pub fn key(self, value: impl Into<String>) -> Self {
                 Self(self.0.flag("key", Into::<String>::into(value)))
             }
@@ -1980,19 +1980,19 @@ pub mod peer {
             }
         }
         impl PeerTrackTeeCall {
-            /// Every `tracker` (string) logged in the background: Tracker kind, "log" for --dest=log entries ("csv" on csv write errors).
+            /// Every `tracker` (`string`) logged in the background: Tracker kind, "log" for --dest=log entries ("csv" on csv write errors).
             pub fn stream_tracker(&self) -> ::pyrum_core::Values<String> {
                 self.0.values("tracker")
             }
-            /// Every `op` (string) logged in the background: "put" or "del" (--dest=log).
+            /// Every `op` (`string`) logged in the background: "put" or "del" (--dest=log).
             pub fn stream_op(&self) -> ::pyrum_core::Values<String> {
                 self.0.values("op")
             }
-            /// Every `key` (string) logged in the background: Datastore key that changed, e.g. /peers/addrs/\<base32 peer id\> (--dest=log).
+            /// Every `key` (`string`) logged in the background: Datastore key that changed, e.g. /peers/addrs/\<base32 peer id\> (--dest=log).
             pub fn stream_key(&self) -> ::pyrum_core::Values<String> {
                 self.0.values("key")
             }
-            /// Every `value` (hex) logged in the background: New raw value, hex without 0x (puts only, --dest=log).
+            /// Every `value` (`hex`) logged in the background: New raw value, hex without 0x (puts only, --dest=log).
             pub fn stream_value(
                 &self,
             ) -> ::pyrum_core::Values<::pyrum_core::types::HexBytes> {
@@ -2012,7 +2012,7 @@ pub mod peer {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct PeerTrackListResult {
-            /// `tees` (list<string>): Descriptions of the active tees (their String() form).
+            /// `tees` (`list<string>`): Descriptions of the active tees (their String() form).
             pub tees: Vec<String>,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -2045,7 +2045,7 @@ pub mod peer {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct PeerTrackLsResult {
-            /// `tees` (list<string>): Descriptions of the active tees (their String() form).
+            /// `tees` (`list<string>`): Descriptions of the active tees (their String() form).
             pub tees: Vec<String>,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -2069,7 +2069,7 @@ pub mod peer {
     #[derive(Debug, Clone)]
     pub struct PeerAddrs(::pyrum_core::typed::Builder);
     impl PeerAddrs {
-        /// `[peer-id]` (peer_id, optional positional): The peer to view addresses of, or local peer if omitted.
+        /// `[peer-id]` (`peer_id`, optional positional): The peer to view addresses of, or local peer if omitted.
         pub fn peer_id(self, value: ::pyrum_core::types::PeerId) -> Self {
             Self(self.0.flag("peer-id", value))
         }
@@ -2081,7 +2081,7 @@ pub mod peer {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct PeerAddrsResult {
-        /// `addrs` (list<string>): Addresses: multiaddr text for the local host (no peer id given), base64 of each binary multiaddr for a remote peer (Go's JSON of the address bytes).
+        /// `addrs` (`list<string>`): Addresses: multiaddr text for the local host (no peer id given), base64 of each binary multiaddr for a remote peer (Go's JSON of the address bytes).
         pub addrs: Vec<String>,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -2158,9 +2158,9 @@ pub mod peer {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct PeerStatusGetResult {
-            /// `following` (bool): The follow setting (has no effect in v0.3.6).
+            /// `following` (`bool`): The follow setting (has no effect in v0.3.6).
             pub following: bool,
-            /// `status` (status): Local status (hex logged without 0x).
+            /// `status` (`status`): Local status (hex logged without 0x).
             pub status: ::pyrum_core::types::ssz::Status,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -2188,7 +2188,7 @@ pub mod peer {
             pub const DEFAULT_HEAD_SLOT: u64 = 0;
             /// `--finalized-epoch` when not set (`help` shows no default: zero).
             pub const DEFAULT_FINALIZED_EPOCH: u64 = 0;
-            /// `--fork-digest` (fork_digest, default 00000000): Fork digest
+            /// `--fork-digest` (`fork_digest`, default 00000000): Fork digest
             pub fn fork_digest(
                 self,
                 value: impl Into<::pyrum_core::types::ForkDigest>,
@@ -2202,7 +2202,7 @@ pub mod peer {
                         ),
                 )
             }
-            /// `--head-root` (root, default 0000000000000000000000000000000000000000000000000000000000000000): Head root
+            /// `--head-root` (`root`, default 0000000000000000000000000000000000000000000000000000000000000000): Head root
             pub fn head_root(self, value: impl Into<::pyrum_core::types::Root>) -> Self {
                 Self(
                     self
@@ -2213,11 +2213,11 @@ pub mod peer {
                         ),
                 )
             }
-            /// `--head-slot` (slot): Head slot
+            /// `--head-slot` (`slot`): Head slot
             pub fn head_slot(self, value: u64) -> Self {
                 Self(self.0.flag("head-slot", value))
             }
-            /// `--finalized-root` (root, default 0000000000000000000000000000000000000000000000000000000000000000): Finalized root
+            /// `--finalized-root` (`root`, default 0000000000000000000000000000000000000000000000000000000000000000): Finalized root
             pub fn finalized_root(
                 self,
                 value: impl Into<::pyrum_core::types::Root>,
@@ -2231,11 +2231,11 @@ pub mod peer {
                         ),
                 )
             }
-            /// `--finalized-epoch` (epoch): Finalized epoch
+            /// `--finalized-epoch` (`epoch`): Finalized epoch
             pub fn finalized_epoch(self, value: u64) -> Self {
                 Self(self.0.flag("finalized-epoch", value))
             }
-            /// `--merge` (bool, default true): If true, only apply non-zero options to state
+            /// `--merge` (`bool`, default true): If true, only apply non-zero options to state
             pub fn merge(self, value: bool) -> Self {
                 Self(self.0.flag("merge", value))
             }
@@ -2247,9 +2247,9 @@ pub mod peer {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct PeerStatusSetResult {
-            /// `following` (bool): The follow setting (has no effect in v0.3.6).
+            /// `following` (`bool`): The follow setting (has no effect in v0.3.6).
             pub following: bool,
-            /// `status` (status): Resulting local status (hex logged without 0x).
+            /// `status` (`status`): Resulting local status (hex logged without 0x).
             pub status: ::pyrum_core::types::ssz::Status,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -2273,11 +2273,11 @@ pub mod peer {
         #[derive(Debug, Clone)]
         pub struct PeerStatusReq(::pyrum_core::typed::Builder);
         impl PeerStatusReq {
-            /// `--timeout` (duration, default 10s): request timeout, 0 to disable
+            /// `--timeout` (`duration`, default 10s): request timeout, 0 to disable
             pub fn timeout(self, value: ::std::time::Duration) -> Self {
                 Self(self.0.flag("timeout", value))
             }
-            /// `--compression` (compression, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
+            /// `--compression` (`compression`, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
             pub fn compression(self, value: Compression) -> Self {
                 Self(self.0.flag("compression", value))
             }
@@ -2289,19 +2289,19 @@ pub mod peer {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct PeerStatusReqResult {
-            /// `code` (u8): Response code (0 = success).
+            /// `code` (`u8`): Response code (0 = success).
             pub code: u8,
-            /// `fork_digest` (fork_digest, when logged): Peer's fork digest, hex without 0x (success only).
+            /// `fork_digest` (`fork_digest`, when logged): Peer's fork digest, hex without 0x (success only).
             pub fork_digest: Option<::pyrum_core::types::ForkDigest>,
-            /// `finalized_root` (root, when logged): Peer's finalized root, hex without 0x (success only).
+            /// `finalized_root` (`root`, when logged): Peer's finalized root, hex without 0x (success only).
             pub finalized_root: Option<::pyrum_core::types::Root>,
-            /// `finalized_epoch` (epoch, when logged): Peer's finalized epoch (success only).
+            /// `finalized_epoch` (`epoch`, when logged): Peer's finalized epoch (success only).
             pub finalized_epoch: Option<u64>,
-            /// `head_root` (root, when logged): Peer's head root, hex without 0x (success only).
+            /// `head_root` (`root`, when logged): Peer's head root, hex without 0x (success only).
             pub head_root: Option<::pyrum_core::types::Root>,
-            /// `head_slot` (slot, when logged): Peer's head slot (success only).
+            /// `head_slot` (`slot`, when logged): Peer's head slot (success only).
             pub head_slot: Option<u64>,
-            /// `msg` (string, when logged): Error message of a non-success response.
+            /// `msg` (`string`, when logged): Error message of a non-success response.
             pub msg: Option<String>,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -2343,15 +2343,15 @@ pub mod peer {
         #[derive(Debug, Clone)]
         pub struct PeerStatusPoll(::pyrum_core::typed::Builder);
         impl PeerStatusPoll {
-            /// `--timeout` (duration, default 5s): request timeout, 0 to disable.
+            /// `--timeout` (`duration`, default 5s): request timeout, 0 to disable.
             pub fn timeout(self, value: ::std::time::Duration) -> Self {
                 Self(self.0.flag("timeout", value))
             }
-            /// `--interval` (duration, default 12s): interval to request status of peers on, applied as timeout to a round of work
+            /// `--interval` (`duration`, default 12s): interval to request status of peers on, applied as timeout to a round of work
             pub fn interval(self, value: ::std::time::Duration) -> Self {
                 Self(self.0.flag("interval", value))
             }
-            /// `--compression` (compression, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
+            /// `--compression` (`compression`, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
             pub fn compression(self, value: Compression) -> Self {
                 Self(self.0.flag("compression", value))
             }
@@ -2376,41 +2376,41 @@ pub mod peer {
             }
         }
         impl PeerStatusPollCall {
-            /// Every `code` (u8) logged in the background: Response code of one peer's status response (0 = success).
+            /// Every `code` (`u8`) logged in the background: Response code of one peer's status response (0 = success).
             pub fn stream_code(&self) -> ::pyrum_core::Values<u8> {
                 self.0.values("code")
             }
-            /// Every `fork_digest` (fork_digest) logged in the background: Peer's fork digest, hex without 0x (success only).
+            /// Every `fork_digest` (`fork_digest`) logged in the background: Peer's fork digest, hex without 0x (success only).
             pub fn stream_fork_digest(
                 &self,
             ) -> ::pyrum_core::Values<::pyrum_core::types::ForkDigest> {
                 self.0.values("fork_digest")
             }
-            /// Every `finalized_root` (root) logged in the background: Peer's finalized root, hex without 0x (success only).
+            /// Every `finalized_root` (`root`) logged in the background: Peer's finalized root, hex without 0x (success only).
             pub fn stream_finalized_root(
                 &self,
             ) -> ::pyrum_core::Values<::pyrum_core::types::Root> {
                 self.0.values("finalized_root")
             }
-            /// Every `finalized_epoch` (epoch) logged in the background: Peer's finalized epoch (success only).
+            /// Every `finalized_epoch` (`epoch`) logged in the background: Peer's finalized epoch (success only).
             pub fn stream_finalized_epoch(&self) -> ::pyrum_core::Values<u64> {
                 self.0.values("finalized_epoch")
             }
-            /// Every `head_root` (root) logged in the background: Peer's head root, hex without 0x (success only).
+            /// Every `head_root` (`root`) logged in the background: Peer's head root, hex without 0x (success only).
             pub fn stream_head_root(
                 &self,
             ) -> ::pyrum_core::Values<::pyrum_core::types::Root> {
                 self.0.values("head_root")
             }
-            /// Every `head_slot` (slot) logged in the background: Peer's head slot (success only).
+            /// Every `head_slot` (`slot`) logged in the background: Peer's head slot (success only).
             pub fn stream_head_slot(&self) -> ::pyrum_core::Values<u64> {
                 self.0.values("head_slot")
             }
-            /// Every `msg` (string) logged in the background: Error message of a non-success response.
+            /// Every `msg` (`string`) logged in the background: Error message of a non-success response.
             pub fn stream_msg(&self) -> ::pyrum_core::Values<String> {
                 self.0.values("msg")
             }
-            /// Every `peer` (peer_id) logged in the background: Peer whose poll failed (warning "failed to poll peer", with `error`).
+            /// Every `peer` (`peer_id`) logged in the background: Peer whose poll failed (warning "failed to poll peer", with `error`).
             pub fn stream_peer(
                 &self,
             ) -> ::pyrum_core::Values<::pyrum_core::types::PeerId> {
@@ -2428,11 +2428,11 @@ pub mod peer {
         #[derive(Debug, Clone)]
         pub struct PeerStatusServe(::pyrum_core::typed::Builder);
         impl PeerStatusServe {
-            /// `--timeout` (duration, default 10s): Apply timeout of n milliseconds to each stream (complete request \<\> response time). 0 to Disable timeout
+            /// `--timeout` (`duration`, default 10s): Apply timeout of n milliseconds to each stream (complete request \<\> response time). 0 to Disable timeout
             pub fn timeout(self, value: ::std::time::Duration) -> Self {
                 Self(self.0.flag("timeout", value))
             }
-            /// `--compression` (compression, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
+            /// `--compression` (`compression`, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
             pub fn compression(self, value: Compression) -> Self {
                 Self(self.0.flag("compression", value))
             }
@@ -2457,19 +2457,19 @@ pub mod peer {
             }
         }
         impl PeerStatusServeCall {
-            /// Every `from` (peer_id) logged in the background: Peer that sent a status request.
+            /// Every `from` (`peer_id`) logged in the background: Peer that sent a status request.
             pub fn stream_from(
                 &self,
             ) -> ::pyrum_core::Values<::pyrum_core::types::PeerId> {
                 self.0.values("from")
             }
-            /// Every `data` (status) logged in the background: The requester's status (hex logged with 0x).
+            /// Every `data` (`status`) logged in the background: The requester's status (hex logged with 0x).
             pub fn stream_data(
                 &self,
             ) -> ::pyrum_core::Values<::pyrum_core::types::ssz::Status> {
                 self.0.values("data")
             }
-            /// Every `input_err` (string) logged in the background: Why the request could not be read (warning entry).
+            /// Every `input_err` (`string`) logged in the background: Why the request could not be read (warning entry).
             pub fn stream_input_err(&self) -> ::pyrum_core::Values<String> {
                 self.0.values("input_err")
             }
@@ -2478,7 +2478,7 @@ pub mod peer {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct PeerStatusServeResult {
-            /// `started` (bool): Always true ("Started serving status").
+            /// `started` (`bool`): Always true ("Started serving status").
             pub started: bool,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -2501,7 +2501,7 @@ pub mod peer {
         #[derive(Debug, Clone)]
         pub struct PeerStatusFollow(::pyrum_core::typed::Builder);
         impl PeerStatusFollow {
-            /// `[following]` (bool, optional positional): If the status should automatically follow the current chain (if any)
+            /// `[following]` (`bool`, optional positional): If the status should automatically follow the current chain (if any)
             pub fn following(self, value: bool) -> Self {
                 Self(self.0.flag("following", value))
             }
@@ -2515,7 +2515,7 @@ pub mod peer {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct PeerStatusFollowResult {
-            /// `following` (bool): The new follow setting.
+            /// `following` (`bool`): The new follow setting.
             pub following: bool,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -2605,27 +2605,27 @@ pub mod peer {
         impl PeerMetadataPing {
             /// `--max-tries` when not set.
             pub const DEFAULT_MAX_TRIES: u64 = 20;
-            /// `--timeout` (duration, default 10s): request timeout for ping, 0 to disable
+            /// `--timeout` (`duration`, default 10s): request timeout for ping, 0 to disable
             pub fn timeout(self, value: ::std::time::Duration) -> Self {
                 Self(self.0.flag("timeout", value))
             }
-            /// `--compression` (compression, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
+            /// `--compression` (`compression`, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
             pub fn compression(self, value: Compression) -> Self {
                 Self(self.0.flag("compression", value))
             }
-            /// `--update` (bool, default true): If the seq nr pong is higher than known, request metadata
+            /// `--update` (`bool`, default true): If the seq nr pong is higher than known, request metadata
             pub fn update(self, value: bool) -> Self {
                 Self(self.0.flag("update", value))
             }
-            /// `--force-update` (bool): Force a metadata request, even if the ping results in an already known pong seq nr
+            /// `--force-update` (`bool`): Force a metadata request, even if the ping results in an already known pong seq nr
             pub fn force_update(self, value: bool) -> Self {
                 Self(self.0.flag("force-update", value))
             }
-            /// `--update-timeout` (duration, default 10s): If updating, use this timeout for the update request, 0 to disable.
+            /// `--update-timeout` (`duration`, default 10s): If updating, use this timeout for the update request, 0 to disable.
             pub fn update_timeout(self, value: ::std::time::Duration) -> Self {
                 Self(self.0.flag("update-timeout", value))
             }
-            /// `--max-tries` (u64, default 20): How many times an update should be attempted after learning about a pong
+            /// `--max-tries` (`u64`, default 20): How many times an update should be attempted after learning about a pong
             pub fn max_tries(self, value: u64) -> Self {
                 Self(self.0.flag("max-tries", value))
             }
@@ -2639,13 +2639,13 @@ pub mod peer {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct PeerMetadataPingResult {
-            /// `code` (u8, every value): Response code of the ping, and of the follow-up metadata request (0 = success).
+            /// `code` (`u8`, every value): Response code of the ping, and of the follow-up metadata request (0 = success).
             pub code: Vec<u8>,
-            /// `pong` (seq_nr, every value): Seq nr the peer answered ("ping request success", and again in "Got pong, following up with metadata request").
+            /// `pong` (`seq_nr`, every value): Seq nr the peer answered ("ping request success", and again in "Got pong, following up with metadata request").
             pub pong: Vec<u64>,
-            /// `metadata` (metadata, when logged): Metadata fetched after the pong (attnets logged without 0x).
+            /// `metadata` (`metadata`, when logged): Metadata fetched after the pong (attnets logged without 0x).
             pub metadata: Option<::pyrum_core::types::ssz::MetaData>,
-            /// `msg` (string, every value): Error message of a non-success ping or metadata response.
+            /// `msg` (`string`, every value): Error message of a non-success ping or metadata response.
             pub msg: Vec<String>,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -2675,27 +2675,27 @@ pub mod peer {
         impl PeerMetadataPong {
             /// `--max-tries` when not set.
             pub const DEFAULT_MAX_TRIES: u64 = 20;
-            /// `--timeout` (duration, default 10s): Apply timeout of n milliseconds to each stream (complete request \<\> response time). 0 to Disable timeout
+            /// `--timeout` (`duration`, default 10s): Apply timeout of n milliseconds to each stream (complete request \<\> response time). 0 to Disable timeout
             pub fn timeout(self, value: ::std::time::Duration) -> Self {
                 Self(self.0.flag("timeout", value))
             }
-            /// `--compression` (compression, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
+            /// `--compression` (`compression`, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
             pub fn compression(self, value: Compression) -> Self {
                 Self(self.0.flag("compression", value))
             }
-            /// `--update` (bool, default true): If the seq nr ping is higher than known, request metadata
+            /// `--update` (`bool`, default true): If the seq nr ping is higher than known, request metadata
             pub fn update(self, value: bool) -> Self {
                 Self(self.0.flag("update", value))
             }
-            /// `--force-update` (bool): Force a metadata request, even if the ping is an already past seq nr
+            /// `--force-update` (`bool`): Force a metadata request, even if the ping is an already past seq nr
             pub fn force_update(self, value: bool) -> Self {
                 Self(self.0.flag("force-update", value))
             }
-            /// `--update-timeout` (duration, default 10s): If updating, use this timeout for the update request, 0 to disable. Independent of the ping handling timeout.
+            /// `--update-timeout` (`duration`, default 10s): If updating, use this timeout for the update request, 0 to disable. Independent of the ping handling timeout.
             pub fn update_timeout(self, value: ::std::time::Duration) -> Self {
                 Self(self.0.flag("update-timeout", value))
             }
-            /// `--max-tries` (u64, default 20): How many times an update should be attempted after learning about a ping
+            /// `--max-tries` (`u64`, default 20): How many times an update should be attempted after learning about a ping
             pub fn max_tries(self, value: u64) -> Self {
                 Self(self.0.flag("max-tries", value))
             }
@@ -2722,31 +2722,31 @@ pub mod peer {
             }
         }
         impl PeerMetadataPongCall {
-            /// Every `from` (peer_id) logged in the background: Peer that sent a ping.
+            /// Every `from` (`peer_id`) logged in the background: Peer that sent a ping.
             pub fn stream_from(
                 &self,
             ) -> ::pyrum_core::Values<::pyrum_core::types::PeerId> {
                 self.0.values("from")
             }
-            /// Every `input_err` (string) logged in the background: Why the ping could not be read (warning entry).
+            /// Every `input_err` (`string`) logged in the background: Why the ping could not be read (warning entry).
             pub fn stream_input_err(&self) -> ::pyrum_core::Values<String> {
                 self.0.values("input_err")
             }
-            /// Every `code` (u8) logged in the background: Response code of a follow-up metadata request (0 = success).
+            /// Every `code` (`u8`) logged in the background: Response code of a follow-up metadata request (0 = success).
             pub fn stream_code(&self) -> ::pyrum_core::Values<u8> {
                 self.0.values("code")
             }
-            /// Every `seq_number` (seq_nr) logged in the background: Seq number of the pinger's metadata (follow-up request success).
+            /// Every `seq_number` (`seq_nr`) logged in the background: Seq number of the pinger's metadata (follow-up request success).
             pub fn stream_seq_number(&self) -> ::pyrum_core::Values<u64> {
                 self.0.values("seq_number")
             }
-            /// Every `attnets` (attnets) logged in the background: Attnets of the pinger's metadata, hex without 0x (follow-up request success).
+            /// Every `attnets` (`attnets`) logged in the background: Attnets of the pinger's metadata, hex without 0x (follow-up request success).
             pub fn stream_attnets(
                 &self,
             ) -> ::pyrum_core::Values<::pyrum_core::types::Attnets> {
                 self.0.values("attnets")
             }
-            /// Every `msg` (string) logged in the background: Error message of a non-success follow-up metadata response.
+            /// Every `msg` (`string`) logged in the background: Error message of a non-success follow-up metadata response.
             pub fn stream_msg(&self) -> ::pyrum_core::Values<String> {
                 self.0.values("msg")
             }
@@ -2755,7 +2755,7 @@ pub mod peer {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct PeerMetadataPongResult {
-            /// `started` (bool): Always true ("Started serving pongs").
+            /// `started` (`bool`): Always true ("Started serving pongs").
             pub started: bool,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -2784,9 +2784,9 @@ pub mod peer {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct PeerMetadataGetResult {
-            /// `following` (bool): The follow setting (has no effect in v0.3.6).
+            /// `following` (`bool`): The follow setting (has no effect in v0.3.6).
             pub following: bool,
-            /// `metadata` (metadata): Local metadata (attnets logged without 0x).
+            /// `metadata` (`metadata`): Local metadata (attnets logged without 0x).
             pub metadata: ::pyrum_core::types::ssz::MetaData,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -2812,11 +2812,11 @@ pub mod peer {
         impl PeerMetadataSet {
             /// `--seq-number` when not set (`help` shows no default: zero).
             pub const DEFAULT_SEQ_NUMBER: u64 = 0;
-            /// `--seq-number` (seq_nr): Seq Number of metadata
+            /// `--seq-number` (`seq_nr`): Seq Number of metadata
             pub fn seq_number(self, value: u64) -> Self {
                 Self(self.0.flag("seq-number", value))
             }
-            /// `--attnets` (attnets, default 0000000000000000): Attestation nets bitfield as bytes
+            /// `--attnets` (`attnets`, default 0000000000000000): Attestation nets bitfield as bytes
             pub fn attnets(
                 self,
                 value: impl Into<::pyrum_core::types::Attnets>,
@@ -2830,7 +2830,7 @@ pub mod peer {
                         ),
                 )
             }
-            /// `--merge` (bool, default true): If true, only apply non-zero options to state
+            /// `--merge` (`bool`, default true): If true, only apply non-zero options to state
             pub fn merge(self, value: bool) -> Self {
                 Self(self.0.flag("merge", value))
             }
@@ -2844,9 +2844,9 @@ pub mod peer {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct PeerMetadataSetResult {
-            /// `following` (bool): The follow setting (has no effect in v0.3.6).
+            /// `following` (`bool`): The follow setting (has no effect in v0.3.6).
             pub following: bool,
-            /// `metadata` (metadata): Resulting local metadata (attnets logged without 0x).
+            /// `metadata` (`metadata`): Resulting local metadata (attnets logged without 0x).
             pub metadata: ::pyrum_core::types::ssz::MetaData,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -2870,11 +2870,11 @@ pub mod peer {
         #[derive(Debug, Clone)]
         pub struct PeerMetadataReq(::pyrum_core::typed::Builder);
         impl PeerMetadataReq {
-            /// `--timeout` (duration, default 10s): request timeout, 0 to disable
+            /// `--timeout` (`duration`, default 10s): request timeout, 0 to disable
             pub fn timeout(self, value: ::std::time::Duration) -> Self {
                 Self(self.0.flag("timeout", value))
             }
-            /// `--compression` (compression, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
+            /// `--compression` (`compression`, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
             pub fn compression(self, value: Compression) -> Self {
                 Self(self.0.flag("compression", value))
             }
@@ -2888,13 +2888,13 @@ pub mod peer {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct PeerMetadataReqResult {
-            /// `code` (u8): Response code (0 = success).
+            /// `code` (`u8`): Response code (0 = success).
             pub code: u8,
-            /// `seq_number` (seq_nr, when logged): Peer's metadata seq number (success only).
+            /// `seq_number` (`seq_nr`, when logged): Peer's metadata seq number (success only).
             pub seq_number: Option<u64>,
-            /// `attnets` (attnets, when logged): Peer's attnets bitfield, hex without 0x (success only).
+            /// `attnets` (`attnets`, when logged): Peer's attnets bitfield, hex without 0x (success only).
             pub attnets: Option<::pyrum_core::types::Attnets>,
-            /// `msg` (string, when logged): Error message of a non-success response.
+            /// `msg` (`string`, when logged): Error message of a non-success response.
             pub msg: Option<String>,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -2924,31 +2924,31 @@ pub mod peer {
         impl PeerMetadataPoll {
             /// `--max-tries` when not set.
             pub const DEFAULT_MAX_TRIES: u64 = 20;
-            /// `--timeout` (duration, default 10s): request timeout for ping, 0 to disable.
+            /// `--timeout` (`duration`, default 10s): request timeout for ping, 0 to disable.
             pub fn timeout(self, value: ::std::time::Duration) -> Self {
                 Self(self.0.flag("timeout", value))
             }
-            /// `--interval` (duration, default 20s): interval to send pings to peers on, applied as timeout to a round of work
+            /// `--interval` (`duration`, default 20s): interval to send pings to peers on, applied as timeout to a round of work
             pub fn interval(self, value: ::std::time::Duration) -> Self {
                 Self(self.0.flag("interval", value))
             }
-            /// `--update` (bool, default true): If the seq nr pong is higher than known, request metadata
+            /// `--update` (`bool`, default true): If the seq nr pong is higher than known, request metadata
             pub fn update(self, value: bool) -> Self {
                 Self(self.0.flag("update", value))
             }
-            /// `--force-update` (bool): Force a metadata request, even if the ping results in an already known pong seq nr
+            /// `--force-update` (`bool`): Force a metadata request, even if the ping results in an already known pong seq nr
             pub fn force_update(self, value: bool) -> Self {
                 Self(self.0.flag("force-update", value))
             }
-            /// `--update-timeout` (duration, default 10s): If updating, use this timeout for the update request, 0 to disable.
+            /// `--update-timeout` (`duration`, default 10s): If updating, use this timeout for the update request, 0 to disable.
             pub fn update_timeout(self, value: ::std::time::Duration) -> Self {
                 Self(self.0.flag("update-timeout", value))
             }
-            /// `--max-tries` (u64, default 20): How many times an update should be attempted after learning about a pong
+            /// `--max-tries` (`u64`, default 20): How many times an update should be attempted after learning about a pong
             pub fn max_tries(self, value: u64) -> Self {
                 Self(self.0.flag("max-tries", value))
             }
-            /// `--compression` (compression, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
+            /// `--compression` (`compression`, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
             pub fn compression(self, value: Compression) -> Self {
                 Self(self.0.flag("compression", value))
             }
@@ -2975,25 +2975,25 @@ pub mod peer {
             }
         }
         impl PeerMetadataPollCall {
-            /// Every `code` (u8) logged in the background: Response code of a ping or follow-up metadata request (0 = success).
+            /// Every `code` (`u8`) logged in the background: Response code of a ping or follow-up metadata request (0 = success).
             pub fn stream_code(&self) -> ::pyrum_core::Values<u8> {
                 self.0.values("code")
             }
-            /// Every `pong` (seq_nr) logged in the background: Seq nr a peer answered.
+            /// Every `pong` (`seq_nr`) logged in the background: Seq nr a peer answered.
             pub fn stream_pong(&self) -> ::pyrum_core::Values<u64> {
                 self.0.values("pong")
             }
-            /// Every `metadata` (metadata) logged in the background: Metadata fetched after a pong (attnets logged without 0x).
+            /// Every `metadata` (`metadata`) logged in the background: Metadata fetched after a pong (attnets logged without 0x).
             pub fn stream_metadata(
                 &self,
             ) -> ::pyrum_core::Values<::pyrum_core::types::ssz::MetaData> {
                 self.0.values("metadata")
             }
-            /// Every `msg` (string) logged in the background: Error message of a non-success ping or metadata response.
+            /// Every `msg` (`string`) logged in the background: Error message of a non-success ping or metadata response.
             pub fn stream_msg(&self) -> ::pyrum_core::Values<String> {
                 self.0.values("msg")
             }
-            /// Every `peer` (peer_id) logged in the background: Peer whose poll failed (warning "failed to poll peer", with `error`).
+            /// Every `peer` (`peer_id`) logged in the background: Peer whose poll failed (warning "failed to poll peer", with `error`).
             pub fn stream_peer(
                 &self,
             ) -> ::pyrum_core::Values<::pyrum_core::types::PeerId> {
@@ -3011,11 +3011,11 @@ pub mod peer {
         #[derive(Debug, Clone)]
         pub struct PeerMetadataServe(::pyrum_core::typed::Builder);
         impl PeerMetadataServe {
-            /// `--timeout` (duration, default 10s): Apply timeout of n milliseconds to each stream (complete request \<\> response time). 0 to Disable timeout
+            /// `--timeout` (`duration`, default 10s): Apply timeout of n milliseconds to each stream (complete request \<\> response time). 0 to Disable timeout
             pub fn timeout(self, value: ::std::time::Duration) -> Self {
                 Self(self.0.flag("timeout", value))
             }
-            /// `--compression` (compression, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
+            /// `--compression` (`compression`, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
             pub fn compression(self, value: Compression) -> Self {
                 Self(self.0.flag("compression", value))
             }
@@ -3042,13 +3042,13 @@ pub mod peer {
             }
         }
         impl PeerMetadataServeCall {
-            /// Every `from` (peer_id) logged in the background: Peer that sent a metadata request.
+            /// Every `from` (`peer_id`) logged in the background: Peer that sent a metadata request.
             pub fn stream_from(
                 &self,
             ) -> ::pyrum_core::Values<::pyrum_core::types::PeerId> {
                 self.0.values("from")
             }
-            /// Every `input_err` (string) logged in the background: Why the request could not be read (warning entry).
+            /// Every `input_err` (`string`) logged in the background: Why the request could not be read (warning entry).
             pub fn stream_input_err(&self) -> ::pyrum_core::Values<String> {
                 self.0.values("input_err")
             }
@@ -3057,7 +3057,7 @@ pub mod peer {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct PeerMetadataServeResult {
-            /// `started` (bool): Always true ("Started serving metadata").
+            /// `started` (`bool`): Always true ("Started serving metadata").
             pub started: bool,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -3080,7 +3080,7 @@ pub mod peer {
         #[derive(Debug, Clone)]
         pub struct PeerMetadataFollow(::pyrum_core::typed::Builder);
         impl PeerMetadataFollow {
-            /// `[following]` (bool, optional positional): If the metadata should automatically follow the latest information
+            /// `[following]` (`bool`, optional positional): If the metadata should automatically follow the latest information
             pub fn following(self, value: bool) -> Self {
                 Self(self.0.flag("following", value))
             }
@@ -3096,7 +3096,7 @@ pub mod peer {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct PeerMetadataFollowResult {
-            /// `following` (bool): The new follow setting.
+            /// `following` (`bool`): The new follow setting.
             pub following: bool,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -3217,7 +3217,7 @@ pub mod gossip {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct GossipListResult {
-        /// `topics` (list<string>): Joined topic names (a JSON array; at most one element in v0.3.6, empty array when none). Message: "On \<n\> topics."
+        /// `topics` (`list<string>`): Joined topic names (a JSON array; at most one element in v0.3.6, empty array when none). Message: "On \<n\> topics."
         pub topics: Vec<String>,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -3271,13 +3271,13 @@ pub mod gossip {
         }
     }
     impl GossipEventsCall {
-        /// Every `peer_id` (peer_id) logged in the background: Peer that joined (message "topic joined") or left (message "topic left") the topic
+        /// Every `peer_id` (`peer_id`) logged in the background: Peer that joined (message "topic joined") or left (message "topic left") the topic
         pub fn stream_peer_id(
             &self,
         ) -> ::pyrum_core::Values<::pyrum_core::types::PeerId> {
             self.0.values("peer_id")
         }
-        /// Every `topic` (string) logged in the background: The topic name, on each join/leave event entry
+        /// Every `topic` (`string`) logged in the background: The topic name, on each join/leave event entry
         pub fn stream_topic(&self) -> ::pyrum_core::Values<String> {
             self.0.values("topic")
         }
@@ -3297,7 +3297,7 @@ pub mod gossip {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct GossipListPeersResult {
-        /// `peers` (list<peer_id>): Peer ids on the topic (Rumor logs null when there are none: an empty list). Message: "\<n\> peers on topic \<t\>"
+        /// `peers` (`list<peer_id>`): Peer ids on the topic (Rumor logs null when there are none: an empty list). Message: "\<n\> peers on topic \<t\>"
         pub peers: Vec<::pyrum_core::types::PeerId>,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -3360,29 +3360,29 @@ pub mod gossip {
         }
     }
     impl GossipLogCall {
-        /// Every `from` (peer_id) logged in the background: Peer id of the message author (pubsub `from` field)
+        /// Every `from` (`peer_id`) logged in the background: Peer id of the message author (pubsub `from` field)
         pub fn stream_from(&self) -> ::pyrum_core::Values<::pyrum_core::types::PeerId> {
             self.0.values("from")
         }
-        /// Every `data` (hex) logged in the background: Message payload, plain hex (no 0x), snappy-decoded for `_snappy` topics
+        /// Every `data` (`hex`) logged in the background: Message payload, plain hex (no 0x), snappy-decoded for `_snappy` topics
         pub fn stream_data(
             &self,
         ) -> ::pyrum_core::Values<::pyrum_core::types::HexBytes> {
             self.0.values("data")
         }
-        /// Every `signature` (hex) logged in the background: Message signature, plain hex; empty string when messages are unsigned
+        /// Every `signature` (`hex`) logged in the background: Message signature, plain hex; empty string when messages are unsigned
         pub fn stream_signature(
             &self,
         ) -> ::pyrum_core::Values<::pyrum_core::types::HexBytes> {
             self.0.values("signature")
         }
-        /// Every `seq_no` (hex) logged in the background: Message sequence number bytes, plain hex
+        /// Every `seq_no` (`hex`) logged in the background: Message sequence number bytes, plain hex
         pub fn stream_seq_no(
             &self,
         ) -> ::pyrum_core::Values<::pyrum_core::types::HexBytes> {
             self.0.values("seq_no")
         }
-        /// Every `topic` (string) logged in the background: Only on error entries ("Cannot decompress snappy message", "Gossip logging encountered error"): the topic name
+        /// Every `topic` (`string`) logged in the background: Only on error entries ("Cannot decompress snappy message", "Gossip logging encountered error"): the topic name
         pub fn stream_topic(&self) -> ::pyrum_core::Values<String> {
             self.0.values("topic")
         }
@@ -3527,19 +3527,19 @@ pub mod rpc {
             impl RpcGoodbyeReqRaw {
                 /// `--max-chunks` when not set (`help` shows no default: zero).
                 pub const DEFAULT_MAX_CHUNKS: u64 = 0;
-                /// `--timeout` (duration, default 10s): Timeout for full request and response. 0 to disable
+                /// `--timeout` (`duration`, default 10s): Timeout for full request and response. 0 to disable
                 pub fn timeout(self, value: ::std::time::Duration) -> Self {
                     Self(self.0.flag("timeout", value))
                 }
-                /// `--compression` (compression, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
+                /// `--compression` (`compression`, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
                 pub fn compression(self, value: Compression) -> Self {
                     Self(self.0.flag("compression", value))
                 }
-                /// `--max-chunks` (u64): Max response chunk count, if 0, do not wait for a response at all.
+                /// `--max-chunks` (`u64`): Max response chunk count, if 0, do not wait for a response at all.
                 pub fn max_chunks(self, value: u64) -> Self {
                     Self(self.0.flag("max-chunks", value))
                 }
-                /// `--raw` (bool): If chunks should be logged as raw hex-encoded byte strings
+                /// `--raw` (`bool`): If chunks should be logged as raw hex-encoded byte strings
                 pub fn raw(self, value: bool) -> Self {
                     Self(self.0.flag("raw", value))
                 }
@@ -3558,19 +3558,19 @@ pub mod rpc {
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct RpcGoodbyeReqRawStep {
-                /// `protocol` (string, when logged): Protocol id used, e.g. /eth2/beacon\_chain/req/goodbye/1/ssz\_snappy
+                /// `protocol` (`string`, when logged): Protocol id used, e.g. /eth2/beacon\_chain/req/goodbye/1/ssz\_snappy
                 pub protocol: Option<String>,
-                /// `from` (peer_id, when logged): The peer the request was sent to (the --peer-id value)
+                /// `from` (`peer_id`, when logged): The peer the request was sent to (the --peer-id value)
                 pub from: Option<::pyrum_core::types::PeerId>,
-                /// `chunk_index` (u64, when logged): Index of the response chunk, from 0
+                /// `chunk_index` (`u64`, when logged): Index of the response chunk, from 0
                 pub chunk_index: Option<u64>,
-                /// `chunk_size` (u64, when logged): Uncompressed chunk content size in bytes, as announced by the peer
+                /// `chunk_size` (`u64`, when logged): Uncompressed chunk content size in bytes, as announced by the peer
                 pub chunk_size: Option<u64>,
-                /// `result_code` (u8, when logged): Chunk result code: 0 success, 1 invalid request, 2 server error, other = undefined
+                /// `result_code` (`u8`, when logged): Chunk result code: 0 success, 1 invalid request, 2 server error, other = undefined
                 pub result_code: Option<u8>,
-                /// `data` (json, when logged): Chunk content: with --raw=true always a plain-hex string; otherwise on result 0 the decoded object (a JSON number (goodbye reason)), on results other than 0/1/2 a plain-hex string; absent for error chunks without --raw
+                /// `data` (`json`, when logged): Chunk content: with --raw=true always a plain-hex string; otherwise on result 0 the decoded object (a JSON number (goodbye reason)), on results other than 0/1/2 a plain-hex string; absent for error chunks without --raw
                 pub data: Option<::serde_json::Value>,
-                /// `msg` (string, when logged): Error message text of a result-1/2 chunk (only without --raw; Go key `msg`, renamed by logrus)
+                /// `msg` (`string`, when logged): Error message text of a result-1/2 chunk (only without --raw; Go key `msg`, renamed by logrus)
                 pub msg: Option<String>,
                 /// Rumor's message when the step ran but its work failed.
                 pub step_error: Option<String>,
@@ -3620,23 +3620,23 @@ pub mod rpc {
         #[derive(Debug, Clone)]
         pub struct RpcGoodbyeListen(::pyrum_core::typed::Builder);
         impl RpcGoodbyeListen {
-            /// `--timeout` (duration, default 10s): Apply timeout of n milliseconds to each stream (complete request \<\> response time). 0 to Disable timeout
+            /// `--timeout` (`duration`, default 10s): Apply timeout of n milliseconds to each stream (complete request \<\> response time). 0 to Disable timeout
             pub fn timeout(self, value: ::std::time::Duration) -> Self {
                 Self(self.0.flag("timeout", value))
             }
-            /// `--compression` (compression, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
+            /// `--compression` (`compression`, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
             pub fn compression(self, value: Compression) -> Self {
                 Self(self.0.flag("compression", value))
             }
-            /// `--raw` (bool): Do not decode the request, look at raw bytes
+            /// `--raw` (`bool`): Do not decode the request, look at raw bytes
             pub fn raw(self, value: bool) -> Self {
                 Self(self.0.flag("raw", value))
             }
-            /// `--drop` (bool, default true): Drop the requests, do not queue for a response.
+            /// `--drop` (`bool`, default true): Drop the requests, do not queue for a response.
             pub fn drop(self, value: bool) -> Self {
                 Self(self.0.flag("drop", value))
             }
-            /// `--read` (bool, default true): Read the contents of the request.
+            /// `--read` (`bool`, default true): Read the contents of the request.
             pub fn read(self, value: bool) -> Self {
                 Self(self.0.flag("read", value))
             }
@@ -3663,21 +3663,21 @@ pub mod rpc {
             }
         }
         impl RpcGoodbyeListenCall {
-            /// Every `from` (peer_id) logged in the background: Peer id of the requester
+            /// Every `from` (`peer_id`) logged in the background: Peer id of the requester
             pub fn stream_from(
                 &self,
             ) -> ::pyrum_core::Values<::pyrum_core::types::PeerId> {
                 self.0.values("from")
             }
-            /// Every `protocol` (string) logged in the background: Protocol id the request came in on, e.g. /eth2/beacon\_chain/req/goodbye/1/ssz\_snappy
+            /// Every `protocol` (`string`) logged in the background: Protocol id the request came in on, e.g. /eth2/beacon\_chain/req/goodbye/1/ssz\_snappy
             pub fn stream_protocol(&self) -> ::pyrum_core::Values<String> {
                 self.0.values("protocol")
             }
-            /// Every `data` (json) logged in the background: Request content (only with --read=true and when readable): with --raw=true a plain-hex string, otherwise the decoded request, a JSON number (the goodbye reason)
+            /// Every `data` (`json`) logged in the background: Request content (only with --read=true and when readable): with --raw=true a plain-hex string, otherwise the decoded request, a JSON number (the goodbye reason)
             pub fn stream_data(&self) -> ::pyrum_core::Values<::serde_json::Value> {
                 self.0.values("data")
             }
-            /// Every `input_err` (string) logged in the background: Why the request could not be read (e.g. "request length 1 is unexpectedly small, request size minimum is 84" for status); replaces data
+            /// Every `input_err` (`string`) logged in the background: Why the request could not be read (e.g. "request length 1 is unexpectedly small, request size minimum is 84" for status); replaces data
             pub fn stream_input_err(&self) -> ::pyrum_core::Values<String> {
                 self.0.values("input_err")
             }
@@ -3688,7 +3688,7 @@ pub mod rpc {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct RpcGoodbyeListenStep {
-            /// `req_id` (req_id, every value): Key of the queued request, to pass to `resp ...`/`close` as \<req-id\>; logged in the step entry, and again in background entries "Responded!" (and "Shutting down request without response!") (only with --drop=false)
+            /// `req_id` (`req_id`, every value): Key of the queued request, to pass to `resp ...`/`close` as \<req-id\>; logged in the step entry, and again in background entries "Responded!" (and "Shutting down request without response!") (only with --drop=false)
             pub req_id: Vec<u64>,
             /// Rumor's message when the step ran but its work failed.
             pub step_error: Option<String>,
@@ -3795,11 +3795,11 @@ pub mod rpc {
                 impl RpcGoodbyeRespChunkRaw {
                     /// `--result-code` when not set (`help` shows no default: zero).
                     pub const DEFAULT_RESULT_CODE: u8 = 0;
-                    /// `--done` (bool, default true): After writing this chunk, close the response (no more chunks).
+                    /// `--done` (`bool`, default true): After writing this chunk, close the response (no more chunks).
                     pub fn done(self, value: bool) -> Self {
                         Self(self.0.flag("done", value))
                     }
-                    /// `--result-code` (u8): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
+                    /// `--result-code` (`u8`): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
                     pub fn result_code(self, value: u8) -> Self {
                         Self(self.0.flag("result-code", value))
                     }
@@ -3824,11 +3824,11 @@ pub mod rpc {
             impl RpcGoodbyeRespInvalidRequest {
                 /// `--result-code` when not set.
                 pub const DEFAULT_RESULT_CODE: u8 = 1;
-                /// `--done` (bool, default true): After writing this chunk, close the response (no more chunks).
+                /// `--done` (`bool`, default true): After writing this chunk, close the response (no more chunks).
                 pub fn done(self, value: bool) -> Self {
                     Self(self.0.flag("done", value))
                 }
-                /// `--result-code` (u8, default 1): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
+                /// `--result-code` (`u8`, default 1): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
                 pub fn result_code(self, value: u8) -> Self {
                     Self(self.0.flag("result-code", value))
                 }
@@ -3852,11 +3852,11 @@ pub mod rpc {
             impl RpcGoodbyeRespServerError {
                 /// `--result-code` when not set.
                 pub const DEFAULT_RESULT_CODE: u8 = 2;
-                /// `--done` (bool, default true): After writing this chunk, close the response (no more chunks).
+                /// `--done` (`bool`, default true): After writing this chunk, close the response (no more chunks).
                 pub fn done(self, value: bool) -> Self {
                     Self(self.0.flag("done", value))
                 }
-                /// `--result-code` (u8, default 2): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
+                /// `--result-code` (`u8`, default 2): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
                 pub fn result_code(self, value: u8) -> Self {
                     Self(self.0.flag("result-code", value))
                 }
@@ -3887,9 +3887,9 @@ pub mod rpc {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct RpcGoodbyeCloseResult {
-            /// `req_id` (req_id): The closed request's key
+            /// `req_id` (`req_id`): The closed request's key
             pub req_id: u64,
-            /// `peer` (peer_id): Peer id of the requester
+            /// `peer` (`peer_id`): Peer id of the requester
             pub peer: ::pyrum_core::types::PeerId,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -3986,19 +3986,19 @@ pub mod rpc {
             impl RpcStatusReqRaw {
                 /// `--max-chunks` when not set.
                 pub const DEFAULT_MAX_CHUNKS: u64 = 1;
-                /// `--timeout` (duration, default 10s): Timeout for full request and response. 0 to disable
+                /// `--timeout` (`duration`, default 10s): Timeout for full request and response. 0 to disable
                 pub fn timeout(self, value: ::std::time::Duration) -> Self {
                     Self(self.0.flag("timeout", value))
                 }
-                /// `--compression` (compression, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
+                /// `--compression` (`compression`, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
                 pub fn compression(self, value: Compression) -> Self {
                     Self(self.0.flag("compression", value))
                 }
-                /// `--max-chunks` (u64, default 1): Max response chunk count, if 0, do not wait for a response at all.
+                /// `--max-chunks` (`u64`, default 1): Max response chunk count, if 0, do not wait for a response at all.
                 pub fn max_chunks(self, value: u64) -> Self {
                     Self(self.0.flag("max-chunks", value))
                 }
-                /// `--raw` (bool): If chunks should be logged as raw hex-encoded byte strings
+                /// `--raw` (`bool`): If chunks should be logged as raw hex-encoded byte strings
                 pub fn raw(self, value: bool) -> Self {
                     Self(self.0.flag("raw", value))
                 }
@@ -4017,19 +4017,19 @@ pub mod rpc {
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct RpcStatusReqRawStep {
-                /// `protocol` (string, when logged): Protocol id used, e.g. /eth2/beacon\_chain/req/status/1/ssz\_snappy
+                /// `protocol` (`string`, when logged): Protocol id used, e.g. /eth2/beacon\_chain/req/status/1/ssz\_snappy
                 pub protocol: Option<String>,
-                /// `from` (peer_id, when logged): The peer the request was sent to (the --peer-id value)
+                /// `from` (`peer_id`, when logged): The peer the request was sent to (the --peer-id value)
                 pub from: Option<::pyrum_core::types::PeerId>,
-                /// `chunk_index` (u64, when logged): Index of the response chunk, from 0
+                /// `chunk_index` (`u64`, when logged): Index of the response chunk, from 0
                 pub chunk_index: Option<u64>,
-                /// `chunk_size` (u64, when logged): Uncompressed chunk content size in bytes, as announced by the peer
+                /// `chunk_size` (`u64`, when logged): Uncompressed chunk content size in bytes, as announced by the peer
                 pub chunk_size: Option<u64>,
-                /// `result_code` (u8, when logged): Chunk result code: 0 success, 1 invalid request, 2 server error, other = undefined
+                /// `result_code` (`u8`, when logged): Chunk result code: 0 success, 1 invalid request, 2 server error, other = undefined
                 pub result_code: Option<u8>,
-                /// `data` (json, when logged): Chunk content: with --raw=true always a plain-hex string; otherwise on result 0 the decoded object (a Status object {fork\_digest, finalized\_root, finalized\_epoch, head\_root, head\_slot}), on results other than 0/1/2 a plain-hex string; absent for error chunks without --raw
+                /// `data` (`json`, when logged): Chunk content: with --raw=true always a plain-hex string; otherwise on result 0 the decoded object (a Status object {fork\_digest, finalized\_root, finalized\_epoch, head\_root, head\_slot}), on results other than 0/1/2 a plain-hex string; absent for error chunks without --raw
                 pub data: Option<::serde_json::Value>,
-                /// `msg` (string, when logged): Error message text of a result-1/2 chunk (only without --raw; Go key `msg`, renamed by logrus)
+                /// `msg` (`string`, when logged): Error message text of a result-1/2 chunk (only without --raw; Go key `msg`, renamed by logrus)
                 pub msg: Option<String>,
                 /// Rumor's message when the step ran but its work failed.
                 pub step_error: Option<String>,
@@ -4079,23 +4079,23 @@ pub mod rpc {
         #[derive(Debug, Clone)]
         pub struct RpcStatusListen(::pyrum_core::typed::Builder);
         impl RpcStatusListen {
-            /// `--timeout` (duration, default 10s): Apply timeout of n milliseconds to each stream (complete request \<\> response time). 0 to Disable timeout
+            /// `--timeout` (`duration`, default 10s): Apply timeout of n milliseconds to each stream (complete request \<\> response time). 0 to Disable timeout
             pub fn timeout(self, value: ::std::time::Duration) -> Self {
                 Self(self.0.flag("timeout", value))
             }
-            /// `--compression` (compression, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
+            /// `--compression` (`compression`, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
             pub fn compression(self, value: Compression) -> Self {
                 Self(self.0.flag("compression", value))
             }
-            /// `--raw` (bool): Do not decode the request, look at raw bytes
+            /// `--raw` (`bool`): Do not decode the request, look at raw bytes
             pub fn raw(self, value: bool) -> Self {
                 Self(self.0.flag("raw", value))
             }
-            /// `--drop` (bool): Drop the requests, do not queue for a response.
+            /// `--drop` (`bool`): Drop the requests, do not queue for a response.
             pub fn drop(self, value: bool) -> Self {
                 Self(self.0.flag("drop", value))
             }
-            /// `--read` (bool, default true): Read the contents of the request.
+            /// `--read` (`bool`, default true): Read the contents of the request.
             pub fn read(self, value: bool) -> Self {
                 Self(self.0.flag("read", value))
             }
@@ -4112,15 +4112,15 @@ pub mod rpc {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct RpcStatusListenStep {
-            /// `from` (peer_id, every value): Peer id of the requester
+            /// `from` (`peer_id`, every value): Peer id of the requester
             pub from: Vec<::pyrum_core::types::PeerId>,
-            /// `protocol` (string, every value): Protocol id the request came in on, e.g. /eth2/beacon\_chain/req/status/1/ssz\_snappy
+            /// `protocol` (`string`, every value): Protocol id the request came in on, e.g. /eth2/beacon\_chain/req/status/1/ssz\_snappy
             pub protocol: Vec<String>,
-            /// `data` (json, every value): Request content (only with --read=true and when readable): with --raw=true a plain-hex string, otherwise the decoded request, an object {fork\_digest, finalized\_root, finalized\_epoch, head\_root, head\_slot}
+            /// `data` (`json`, every value): Request content (only with --read=true and when readable): with --raw=true a plain-hex string, otherwise the decoded request, an object {fork\_digest, finalized\_root, finalized\_epoch, head\_root, head\_slot}
             pub data: Vec<::serde_json::Value>,
-            /// `input_err` (string, every value): Why the request could not be read (e.g. "request length 1 is unexpectedly small, request size minimum is 84" for status); replaces data
+            /// `input_err` (`string`, every value): Why the request could not be read (e.g. "request length 1 is unexpectedly small, request size minimum is 84" for status); replaces data
             pub input_err: Vec<String>,
-            /// `req_id` (req_id, every value): Key of the queued request, to pass to `resp ...`/`close` as \<req-id\>; logged in the step entry, and again in background entries "Responded!" (and "Shutting down request without response!")
+            /// `req_id` (`req_id`, every value): Key of the queued request, to pass to `resp ...`/`close` as \<req-id\>; logged in the step entry, and again in background entries "Responded!" (and "Shutting down request without response!")
             pub req_id: Vec<u64>,
             /// Rumor's message when the step ran but its work failed.
             pub step_error: Option<String>,
@@ -4232,11 +4232,11 @@ pub mod rpc {
                 impl RpcStatusRespChunkRaw {
                     /// `--result-code` when not set (`help` shows no default: zero).
                     pub const DEFAULT_RESULT_CODE: u8 = 0;
-                    /// `--done` (bool, default true): After writing this chunk, close the response (no more chunks).
+                    /// `--done` (`bool`, default true): After writing this chunk, close the response (no more chunks).
                     pub fn done(self, value: bool) -> Self {
                         Self(self.0.flag("done", value))
                     }
-                    /// `--result-code` (u8): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
+                    /// `--result-code` (`u8`): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
                     pub fn result_code(self, value: u8) -> Self {
                         Self(self.0.flag("result-code", value))
                     }
@@ -4261,11 +4261,11 @@ pub mod rpc {
             impl RpcStatusRespInvalidRequest {
                 /// `--result-code` when not set.
                 pub const DEFAULT_RESULT_CODE: u8 = 1;
-                /// `--done` (bool, default true): After writing this chunk, close the response (no more chunks).
+                /// `--done` (`bool`, default true): After writing this chunk, close the response (no more chunks).
                 pub fn done(self, value: bool) -> Self {
                     Self(self.0.flag("done", value))
                 }
-                /// `--result-code` (u8, default 1): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
+                /// `--result-code` (`u8`, default 1): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
                 pub fn result_code(self, value: u8) -> Self {
                     Self(self.0.flag("result-code", value))
                 }
@@ -4289,11 +4289,11 @@ pub mod rpc {
             impl RpcStatusRespServerError {
                 /// `--result-code` when not set.
                 pub const DEFAULT_RESULT_CODE: u8 = 2;
-                /// `--done` (bool, default true): After writing this chunk, close the response (no more chunks).
+                /// `--done` (`bool`, default true): After writing this chunk, close the response (no more chunks).
                 pub fn done(self, value: bool) -> Self {
                     Self(self.0.flag("done", value))
                 }
-                /// `--result-code` (u8, default 2): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
+                /// `--result-code` (`u8`, default 2): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
                 pub fn result_code(self, value: u8) -> Self {
                     Self(self.0.flag("result-code", value))
                 }
@@ -4322,9 +4322,9 @@ pub mod rpc {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct RpcStatusCloseResult {
-            /// `req_id` (req_id): The closed request's key
+            /// `req_id` (`req_id`): The closed request's key
             pub req_id: u64,
-            /// `peer` (peer_id): Peer id of the requester
+            /// `peer` (`peer_id`): Peer id of the requester
             pub peer: ::pyrum_core::types::PeerId,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -4417,19 +4417,19 @@ pub mod rpc {
             impl RpcPingReqRaw {
                 /// `--max-chunks` when not set.
                 pub const DEFAULT_MAX_CHUNKS: u64 = 1;
-                /// `--timeout` (duration, default 10s): Timeout for full request and response. 0 to disable
+                /// `--timeout` (`duration`, default 10s): Timeout for full request and response. 0 to disable
                 pub fn timeout(self, value: ::std::time::Duration) -> Self {
                     Self(self.0.flag("timeout", value))
                 }
-                /// `--compression` (compression, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
+                /// `--compression` (`compression`, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
                 pub fn compression(self, value: Compression) -> Self {
                     Self(self.0.flag("compression", value))
                 }
-                /// `--max-chunks` (u64, default 1): Max response chunk count, if 0, do not wait for a response at all.
+                /// `--max-chunks` (`u64`, default 1): Max response chunk count, if 0, do not wait for a response at all.
                 pub fn max_chunks(self, value: u64) -> Self {
                     Self(self.0.flag("max-chunks", value))
                 }
-                /// `--raw` (bool): If chunks should be logged as raw hex-encoded byte strings
+                /// `--raw` (`bool`): If chunks should be logged as raw hex-encoded byte strings
                 pub fn raw(self, value: bool) -> Self {
                     Self(self.0.flag("raw", value))
                 }
@@ -4446,19 +4446,19 @@ pub mod rpc {
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct RpcPingReqRawStep {
-                /// `protocol` (string, when logged): Protocol id used, e.g. /eth2/beacon\_chain/req/ping/1/ssz\_snappy
+                /// `protocol` (`string`, when logged): Protocol id used, e.g. /eth2/beacon\_chain/req/ping/1/ssz\_snappy
                 pub protocol: Option<String>,
-                /// `from` (peer_id, when logged): The peer the request was sent to (the --peer-id value)
+                /// `from` (`peer_id`, when logged): The peer the request was sent to (the --peer-id value)
                 pub from: Option<::pyrum_core::types::PeerId>,
-                /// `chunk_index` (u64, when logged): Index of the response chunk, from 0
+                /// `chunk_index` (`u64`, when logged): Index of the response chunk, from 0
                 pub chunk_index: Option<u64>,
-                /// `chunk_size` (u64, when logged): Uncompressed chunk content size in bytes, as announced by the peer
+                /// `chunk_size` (`u64`, when logged): Uncompressed chunk content size in bytes, as announced by the peer
                 pub chunk_size: Option<u64>,
-                /// `result_code` (u8, when logged): Chunk result code: 0 success, 1 invalid request, 2 server error, other = undefined
+                /// `result_code` (`u8`, when logged): Chunk result code: 0 success, 1 invalid request, 2 server error, other = undefined
                 pub result_code: Option<u8>,
-                /// `data` (json, when logged): Chunk content: with --raw=true always a plain-hex string; otherwise on result 0 the decoded object (a JSON number (the ping seq number)), on results other than 0/1/2 a plain-hex string; absent for error chunks without --raw
+                /// `data` (`json`, when logged): Chunk content: with --raw=true always a plain-hex string; otherwise on result 0 the decoded object (a JSON number (the ping seq number)), on results other than 0/1/2 a plain-hex string; absent for error chunks without --raw
                 pub data: Option<::serde_json::Value>,
-                /// `msg` (string, when logged): Error message text of a result-1/2 chunk (only without --raw; Go key `msg`, renamed by logrus)
+                /// `msg` (`string`, when logged): Error message text of a result-1/2 chunk (only without --raw; Go key `msg`, renamed by logrus)
                 pub msg: Option<String>,
                 /// Rumor's message when the step ran but its work failed.
                 pub step_error: Option<String>,
@@ -4508,23 +4508,23 @@ pub mod rpc {
         #[derive(Debug, Clone)]
         pub struct RpcPingListen(::pyrum_core::typed::Builder);
         impl RpcPingListen {
-            /// `--timeout` (duration, default 10s): Apply timeout of n milliseconds to each stream (complete request \<\> response time). 0 to Disable timeout
+            /// `--timeout` (`duration`, default 10s): Apply timeout of n milliseconds to each stream (complete request \<\> response time). 0 to Disable timeout
             pub fn timeout(self, value: ::std::time::Duration) -> Self {
                 Self(self.0.flag("timeout", value))
             }
-            /// `--compression` (compression, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
+            /// `--compression` (`compression`, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
             pub fn compression(self, value: Compression) -> Self {
                 Self(self.0.flag("compression", value))
             }
-            /// `--raw` (bool): Do not decode the request, look at raw bytes
+            /// `--raw` (`bool`): Do not decode the request, look at raw bytes
             pub fn raw(self, value: bool) -> Self {
                 Self(self.0.flag("raw", value))
             }
-            /// `--drop` (bool): Drop the requests, do not queue for a response.
+            /// `--drop` (`bool`): Drop the requests, do not queue for a response.
             pub fn drop(self, value: bool) -> Self {
                 Self(self.0.flag("drop", value))
             }
-            /// `--read` (bool, default true): Read the contents of the request.
+            /// `--read` (`bool`, default true): Read the contents of the request.
             pub fn read(self, value: bool) -> Self {
                 Self(self.0.flag("read", value))
             }
@@ -4541,15 +4541,15 @@ pub mod rpc {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct RpcPingListenStep {
-            /// `from` (peer_id, every value): Peer id of the requester
+            /// `from` (`peer_id`, every value): Peer id of the requester
             pub from: Vec<::pyrum_core::types::PeerId>,
-            /// `protocol` (string, every value): Protocol id the request came in on, e.g. /eth2/beacon\_chain/req/ping/1/ssz\_snappy
+            /// `protocol` (`string`, every value): Protocol id the request came in on, e.g. /eth2/beacon\_chain/req/ping/1/ssz\_snappy
             pub protocol: Vec<String>,
-            /// `data` (json, every value): Request content (only with --read=true and when readable): with --raw=true a plain-hex string, otherwise the decoded request, a JSON number (the ping seq number)
+            /// `data` (`json`, every value): Request content (only with --read=true and when readable): with --raw=true a plain-hex string, otherwise the decoded request, a JSON number (the ping seq number)
             pub data: Vec<::serde_json::Value>,
-            /// `input_err` (string, every value): Why the request could not be read (e.g. "request length 1 is unexpectedly small, request size minimum is 84" for status); replaces data
+            /// `input_err` (`string`, every value): Why the request could not be read (e.g. "request length 1 is unexpectedly small, request size minimum is 84" for status); replaces data
             pub input_err: Vec<String>,
-            /// `req_id` (req_id, every value): Key of the queued request, to pass to `resp ...`/`close` as \<req-id\>; logged in the step entry, and again in background entries "Responded!" (and "Shutting down request without response!")
+            /// `req_id` (`req_id`, every value): Key of the queued request, to pass to `resp ...`/`close` as \<req-id\>; logged in the step entry, and again in background entries "Responded!" (and "Shutting down request without response!")
             pub req_id: Vec<u64>,
             /// Rumor's message when the step ran but its work failed.
             pub step_error: Option<String>,
@@ -4661,11 +4661,11 @@ pub mod rpc {
                 impl RpcPingRespChunkRaw {
                     /// `--result-code` when not set (`help` shows no default: zero).
                     pub const DEFAULT_RESULT_CODE: u8 = 0;
-                    /// `--done` (bool, default true): After writing this chunk, close the response (no more chunks).
+                    /// `--done` (`bool`, default true): After writing this chunk, close the response (no more chunks).
                     pub fn done(self, value: bool) -> Self {
                         Self(self.0.flag("done", value))
                     }
-                    /// `--result-code` (u8): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
+                    /// `--result-code` (`u8`): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
                     pub fn result_code(self, value: u8) -> Self {
                         Self(self.0.flag("result-code", value))
                     }
@@ -4690,11 +4690,11 @@ pub mod rpc {
             impl RpcPingRespInvalidRequest {
                 /// `--result-code` when not set.
                 pub const DEFAULT_RESULT_CODE: u8 = 1;
-                /// `--done` (bool, default true): After writing this chunk, close the response (no more chunks).
+                /// `--done` (`bool`, default true): After writing this chunk, close the response (no more chunks).
                 pub fn done(self, value: bool) -> Self {
                     Self(self.0.flag("done", value))
                 }
-                /// `--result-code` (u8, default 1): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
+                /// `--result-code` (`u8`, default 1): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
                 pub fn result_code(self, value: u8) -> Self {
                     Self(self.0.flag("result-code", value))
                 }
@@ -4718,11 +4718,11 @@ pub mod rpc {
             impl RpcPingRespServerError {
                 /// `--result-code` when not set.
                 pub const DEFAULT_RESULT_CODE: u8 = 2;
-                /// `--done` (bool, default true): After writing this chunk, close the response (no more chunks).
+                /// `--done` (`bool`, default true): After writing this chunk, close the response (no more chunks).
                 pub fn done(self, value: bool) -> Self {
                     Self(self.0.flag("done", value))
                 }
-                /// `--result-code` (u8, default 2): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
+                /// `--result-code` (`u8`, default 2): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
                 pub fn result_code(self, value: u8) -> Self {
                     Self(self.0.flag("result-code", value))
                 }
@@ -4751,9 +4751,9 @@ pub mod rpc {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct RpcPingCloseResult {
-            /// `req_id` (req_id): The closed request's key
+            /// `req_id` (`req_id`): The closed request's key
             pub req_id: u64,
-            /// `peer` (peer_id): Peer id of the requester
+            /// `peer` (`peer_id`): Peer id of the requester
             pub peer: ::pyrum_core::types::PeerId,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -4850,19 +4850,19 @@ pub mod rpc {
             impl RpcMetadataReqRaw {
                 /// `--max-chunks` when not set.
                 pub const DEFAULT_MAX_CHUNKS: u64 = 1;
-                /// `--timeout` (duration, default 10s): Timeout for full request and response. 0 to disable
+                /// `--timeout` (`duration`, default 10s): Timeout for full request and response. 0 to disable
                 pub fn timeout(self, value: ::std::time::Duration) -> Self {
                     Self(self.0.flag("timeout", value))
                 }
-                /// `--compression` (compression, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
+                /// `--compression` (`compression`, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
                 pub fn compression(self, value: Compression) -> Self {
                     Self(self.0.flag("compression", value))
                 }
-                /// `--max-chunks` (u64, default 1): Max response chunk count, if 0, do not wait for a response at all.
+                /// `--max-chunks` (`u64`, default 1): Max response chunk count, if 0, do not wait for a response at all.
                 pub fn max_chunks(self, value: u64) -> Self {
                     Self(self.0.flag("max-chunks", value))
                 }
-                /// `--raw` (bool): If chunks should be logged as raw hex-encoded byte strings
+                /// `--raw` (`bool`): If chunks should be logged as raw hex-encoded byte strings
                 pub fn raw(self, value: bool) -> Self {
                     Self(self.0.flag("raw", value))
                 }
@@ -4881,19 +4881,19 @@ pub mod rpc {
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct RpcMetadataReqRawStep {
-                /// `protocol` (string, when logged): Protocol id used, e.g. /eth2/beacon\_chain/req/metadata/1/ssz\_snappy
+                /// `protocol` (`string`, when logged): Protocol id used, e.g. /eth2/beacon\_chain/req/metadata/1/ssz\_snappy
                 pub protocol: Option<String>,
-                /// `from` (peer_id, when logged): The peer the request was sent to (the --peer-id value)
+                /// `from` (`peer_id`, when logged): The peer the request was sent to (the --peer-id value)
                 pub from: Option<::pyrum_core::types::PeerId>,
-                /// `chunk_index` (u64, when logged): Index of the response chunk, from 0
+                /// `chunk_index` (`u64`, when logged): Index of the response chunk, from 0
                 pub chunk_index: Option<u64>,
-                /// `chunk_size` (u64, when logged): Uncompressed chunk content size in bytes, as announced by the peer
+                /// `chunk_size` (`u64`, when logged): Uncompressed chunk content size in bytes, as announced by the peer
                 pub chunk_size: Option<u64>,
-                /// `result_code` (u8, when logged): Chunk result code: 0 success, 1 invalid request, 2 server error, other = undefined
+                /// `result_code` (`u8`, when logged): Chunk result code: 0 success, 1 invalid request, 2 server error, other = undefined
                 pub result_code: Option<u8>,
-                /// `data` (json, when logged): Chunk content: with --raw=true always a plain-hex string; otherwise on result 0 the decoded object (a MetaData object {seq\_number, attnets}), on results other than 0/1/2 a plain-hex string; absent for error chunks without --raw
+                /// `data` (`json`, when logged): Chunk content: with --raw=true always a plain-hex string; otherwise on result 0 the decoded object (a MetaData object {seq\_number, attnets}), on results other than 0/1/2 a plain-hex string; absent for error chunks without --raw
                 pub data: Option<::serde_json::Value>,
-                /// `msg` (string, when logged): Error message text of a result-1/2 chunk (only without --raw; Go key `msg`, renamed by logrus)
+                /// `msg` (`string`, when logged): Error message text of a result-1/2 chunk (only without --raw; Go key `msg`, renamed by logrus)
                 pub msg: Option<String>,
                 /// Rumor's message when the step ran but its work failed.
                 pub step_error: Option<String>,
@@ -4945,23 +4945,23 @@ pub mod rpc {
         #[derive(Debug, Clone)]
         pub struct RpcMetadataListen(::pyrum_core::typed::Builder);
         impl RpcMetadataListen {
-            /// `--timeout` (duration, default 10s): Apply timeout of n milliseconds to each stream (complete request \<\> response time). 0 to Disable timeout
+            /// `--timeout` (`duration`, default 10s): Apply timeout of n milliseconds to each stream (complete request \<\> response time). 0 to Disable timeout
             pub fn timeout(self, value: ::std::time::Duration) -> Self {
                 Self(self.0.flag("timeout", value))
             }
-            /// `--compression` (compression, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
+            /// `--compression` (`compression`, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
             pub fn compression(self, value: Compression) -> Self {
                 Self(self.0.flag("compression", value))
             }
-            /// `--raw` (bool): Do not decode the request, look at raw bytes
+            /// `--raw` (`bool`): Do not decode the request, look at raw bytes
             pub fn raw(self, value: bool) -> Self {
                 Self(self.0.flag("raw", value))
             }
-            /// `--drop` (bool): Drop the requests, do not queue for a response.
+            /// `--drop` (`bool`): Drop the requests, do not queue for a response.
             pub fn drop(self, value: bool) -> Self {
                 Self(self.0.flag("drop", value))
             }
-            /// `--read` (bool, default true): Read the contents of the request.
+            /// `--read` (`bool`, default true): Read the contents of the request.
             pub fn read(self, value: bool) -> Self {
                 Self(self.0.flag("read", value))
             }
@@ -4980,15 +4980,15 @@ pub mod rpc {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct RpcMetadataListenStep {
-            /// `from` (peer_id, every value): Peer id of the requester
+            /// `from` (`peer_id`, every value): Peer id of the requester
             pub from: Vec<::pyrum_core::types::PeerId>,
-            /// `protocol` (string, every value): Protocol id the request came in on, e.g. /eth2/beacon\_chain/req/metadata/1/ssz\_snappy
+            /// `protocol` (`string`, every value): Protocol id the request came in on, e.g. /eth2/beacon\_chain/req/metadata/1/ssz\_snappy
             pub protocol: Vec<String>,
-            /// `data` (json, every value): Request content (only with --read=true and when readable): with --raw=true a plain-hex string, otherwise the decoded request, null (no request body)
+            /// `data` (`json`, every value): Request content (only with --read=true and when readable): with --raw=true a plain-hex string, otherwise the decoded request, null (no request body)
             pub data: Vec<::serde_json::Value>,
-            /// `input_err` (string, every value): Why the request could not be read (e.g. "request length 1 is unexpectedly small, request size minimum is 84" for status); replaces data
+            /// `input_err` (`string`, every value): Why the request could not be read (e.g. "request length 1 is unexpectedly small, request size minimum is 84" for status); replaces data
             pub input_err: Vec<String>,
-            /// `req_id` (req_id, every value): Key of the queued request, to pass to `resp ...`/`close` as \<req-id\>; logged in the step entry, and again in background entries "Responded!" (and "Shutting down request without response!")
+            /// `req_id` (`req_id`, every value): Key of the queued request, to pass to `resp ...`/`close` as \<req-id\>; logged in the step entry, and again in background entries "Responded!" (and "Shutting down request without response!")
             pub req_id: Vec<u64>,
             /// Rumor's message when the step ran but its work failed.
             pub step_error: Option<String>,
@@ -5100,11 +5100,11 @@ pub mod rpc {
                 impl RpcMetadataRespChunkRaw {
                     /// `--result-code` when not set (`help` shows no default: zero).
                     pub const DEFAULT_RESULT_CODE: u8 = 0;
-                    /// `--done` (bool, default true): After writing this chunk, close the response (no more chunks).
+                    /// `--done` (`bool`, default true): After writing this chunk, close the response (no more chunks).
                     pub fn done(self, value: bool) -> Self {
                         Self(self.0.flag("done", value))
                     }
-                    /// `--result-code` (u8): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
+                    /// `--result-code` (`u8`): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
                     pub fn result_code(self, value: u8) -> Self {
                         Self(self.0.flag("result-code", value))
                     }
@@ -5129,11 +5129,11 @@ pub mod rpc {
             impl RpcMetadataRespInvalidRequest {
                 /// `--result-code` when not set.
                 pub const DEFAULT_RESULT_CODE: u8 = 1;
-                /// `--done` (bool, default true): After writing this chunk, close the response (no more chunks).
+                /// `--done` (`bool`, default true): After writing this chunk, close the response (no more chunks).
                 pub fn done(self, value: bool) -> Self {
                     Self(self.0.flag("done", value))
                 }
-                /// `--result-code` (u8, default 1): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
+                /// `--result-code` (`u8`, default 1): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
                 pub fn result_code(self, value: u8) -> Self {
                     Self(self.0.flag("result-code", value))
                 }
@@ -5157,11 +5157,11 @@ pub mod rpc {
             impl RpcMetadataRespServerError {
                 /// `--result-code` when not set.
                 pub const DEFAULT_RESULT_CODE: u8 = 2;
-                /// `--done` (bool, default true): After writing this chunk, close the response (no more chunks).
+                /// `--done` (`bool`, default true): After writing this chunk, close the response (no more chunks).
                 pub fn done(self, value: bool) -> Self {
                     Self(self.0.flag("done", value))
                 }
-                /// `--result-code` (u8, default 2): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
+                /// `--result-code` (`u8`, default 2): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
                 pub fn result_code(self, value: u8) -> Self {
                     Self(self.0.flag("result-code", value))
                 }
@@ -5192,9 +5192,9 @@ pub mod rpc {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct RpcMetadataCloseResult {
-            /// `req_id` (req_id): The closed request's key
+            /// `req_id` (`req_id`): The closed request's key
             pub req_id: u64,
-            /// `peer` (peer_id): Peer id of the requester
+            /// `peer` (`peer_id`): Peer id of the requester
             pub peer: ::pyrum_core::types::PeerId,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -5299,19 +5299,19 @@ pub mod rpc {
             impl RpcBlocksByRangeReqRaw {
                 /// `--max-chunks` when not set.
                 pub const DEFAULT_MAX_CHUNKS: u64 = 20;
-                /// `--timeout` (duration, default 10s): Timeout for full request and response. 0 to disable
+                /// `--timeout` (`duration`, default 10s): Timeout for full request and response. 0 to disable
                 pub fn timeout(self, value: ::std::time::Duration) -> Self {
                     Self(self.0.flag("timeout", value))
                 }
-                /// `--compression` (compression, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
+                /// `--compression` (`compression`, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
                 pub fn compression(self, value: Compression) -> Self {
                     Self(self.0.flag("compression", value))
                 }
-                /// `--max-chunks` (u64, default 20): Max response chunk count, if 0, do not wait for a response at all.
+                /// `--max-chunks` (`u64`, default 20): Max response chunk count, if 0, do not wait for a response at all.
                 pub fn max_chunks(self, value: u64) -> Self {
                     Self(self.0.flag("max-chunks", value))
                 }
-                /// `--raw` (bool): If chunks should be logged as raw hex-encoded byte strings
+                /// `--raw` (`bool`): If chunks should be logged as raw hex-encoded byte strings
                 pub fn raw(self, value: bool) -> Self {
                     Self(self.0.flag("raw", value))
                 }
@@ -5330,19 +5330,19 @@ pub mod rpc {
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct RpcBlocksByRangeReqRawStep {
-                /// `protocol` (string, every value): Protocol id used, e.g. /eth2/beacon\_chain/req/beacon\_blocks\_by\_range/1/ssz\_snappy
+                /// `protocol` (`string`, every value): Protocol id used, e.g. /eth2/beacon\_chain/req/beacon\_blocks\_by\_range/1/ssz\_snappy
                 pub protocol: Vec<String>,
-                /// `from` (peer_id, every value): The peer the request was sent to (the --peer-id value)
+                /// `from` (`peer_id`, every value): The peer the request was sent to (the --peer-id value)
                 pub from: Vec<::pyrum_core::types::PeerId>,
-                /// `chunk_index` (u64, every value): Index of the response chunk, from 0
+                /// `chunk_index` (`u64`, every value): Index of the response chunk, from 0
                 pub chunk_index: Vec<u64>,
-                /// `chunk_size` (u64, every value): Uncompressed chunk content size in bytes, as announced by the peer
+                /// `chunk_size` (`u64`, every value): Uncompressed chunk content size in bytes, as announced by the peer
                 pub chunk_size: Vec<u64>,
-                /// `result_code` (u8, every value): Chunk result code: 0 success, 1 invalid request, 2 server error, other = undefined
+                /// `result_code` (`u8`, every value): Chunk result code: 0 success, 1 invalid request, 2 server error, other = undefined
                 pub result_code: Vec<u8>,
-                /// `data` (json, every value): Chunk content: with --raw=true always a plain-hex string; otherwise on result 0 the decoded object (a SignedBeaconBlock object (mainnet config)), on results other than 0/1/2 a plain-hex string; absent for error chunks without --raw
+                /// `data` (`json`, every value): Chunk content: with --raw=true always a plain-hex string; otherwise on result 0 the decoded object (a SignedBeaconBlock object (mainnet config)), on results other than 0/1/2 a plain-hex string; absent for error chunks without --raw
                 pub data: Vec<::serde_json::Value>,
-                /// `msg` (string, every value): Error message text of a result-1/2 chunk (only without --raw; Go key `msg`, renamed by logrus)
+                /// `msg` (`string`, every value): Error message text of a result-1/2 chunk (only without --raw; Go key `msg`, renamed by logrus)
                 pub msg: Vec<String>,
                 /// Rumor's message when the step ran but its work failed.
                 pub step_error: Option<String>,
@@ -5396,23 +5396,23 @@ pub mod rpc {
         #[derive(Debug, Clone)]
         pub struct RpcBlocksByRangeListen(::pyrum_core::typed::Builder);
         impl RpcBlocksByRangeListen {
-            /// `--timeout` (duration, default 10s): Apply timeout of n milliseconds to each stream (complete request \<\> response time). 0 to Disable timeout
+            /// `--timeout` (`duration`, default 10s): Apply timeout of n milliseconds to each stream (complete request \<\> response time). 0 to Disable timeout
             pub fn timeout(self, value: ::std::time::Duration) -> Self {
                 Self(self.0.flag("timeout", value))
             }
-            /// `--compression` (compression, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
+            /// `--compression` (`compression`, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
             pub fn compression(self, value: Compression) -> Self {
                 Self(self.0.flag("compression", value))
             }
-            /// `--raw` (bool): Do not decode the request, look at raw bytes
+            /// `--raw` (`bool`): Do not decode the request, look at raw bytes
             pub fn raw(self, value: bool) -> Self {
                 Self(self.0.flag("raw", value))
             }
-            /// `--drop` (bool): Drop the requests, do not queue for a response.
+            /// `--drop` (`bool`): Drop the requests, do not queue for a response.
             pub fn drop(self, value: bool) -> Self {
                 Self(self.0.flag("drop", value))
             }
-            /// `--read` (bool, default true): Read the contents of the request.
+            /// `--read` (`bool`, default true): Read the contents of the request.
             pub fn read(self, value: bool) -> Self {
                 Self(self.0.flag("read", value))
             }
@@ -5431,15 +5431,15 @@ pub mod rpc {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct RpcBlocksByRangeListenStep {
-            /// `from` (peer_id, every value): Peer id of the requester
+            /// `from` (`peer_id`, every value): Peer id of the requester
             pub from: Vec<::pyrum_core::types::PeerId>,
-            /// `protocol` (string, every value): Protocol id the request came in on, e.g. /eth2/beacon\_chain/req/beacon\_blocks\_by\_range/1/ssz\_snappy
+            /// `protocol` (`string`, every value): Protocol id the request came in on, e.g. /eth2/beacon\_chain/req/beacon\_blocks\_by\_range/1/ssz\_snappy
             pub protocol: Vec<String>,
-            /// `data` (json, every value): Request content (only with --read=true and when readable): with --raw=true a plain-hex string, otherwise the decoded request, an object {"StartSlot", "Count", "Step"} (Go field names)
+            /// `data` (`json`, every value): Request content (only with --read=true and when readable): with --raw=true a plain-hex string, otherwise the decoded request, an object {"StartSlot", "Count", "Step"} (Go field names)
             pub data: Vec<::serde_json::Value>,
-            /// `input_err` (string, every value): Why the request could not be read (e.g. "request length 1 is unexpectedly small, request size minimum is 84" for status); replaces data
+            /// `input_err` (`string`, every value): Why the request could not be read (e.g. "request length 1 is unexpectedly small, request size minimum is 84" for status); replaces data
             pub input_err: Vec<String>,
-            /// `req_id` (req_id, every value): Key of the queued request, to pass to `resp ...`/`close` as \<req-id\>; logged in the step entry, and again in background entries "Responded!" (and "Shutting down request without response!")
+            /// `req_id` (`req_id`, every value): Key of the queued request, to pass to `resp ...`/`close` as \<req-id\>; logged in the step entry, and again in background entries "Responded!" (and "Shutting down request without response!")
             pub req_id: Vec<u64>,
             /// Rumor's message when the step ran but its work failed.
             pub step_error: Option<String>,
@@ -5551,11 +5551,11 @@ pub mod rpc {
                 impl RpcBlocksByRangeRespChunkRaw {
                     /// `--result-code` when not set (`help` shows no default: zero).
                     pub const DEFAULT_RESULT_CODE: u8 = 0;
-                    /// `--done` (bool): After writing this chunk, close the response (no more chunks).
+                    /// `--done` (`bool`): After writing this chunk, close the response (no more chunks).
                     pub fn done(self, value: bool) -> Self {
                         Self(self.0.flag("done", value))
                     }
-                    /// `--result-code` (u8): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
+                    /// `--result-code` (`u8`): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
                     pub fn result_code(self, value: u8) -> Self {
                         Self(self.0.flag("result-code", value))
                     }
@@ -5580,11 +5580,11 @@ pub mod rpc {
             impl RpcBlocksByRangeRespInvalidRequest {
                 /// `--result-code` when not set.
                 pub const DEFAULT_RESULT_CODE: u8 = 1;
-                /// `--done` (bool, default true): After writing this chunk, close the response (no more chunks).
+                /// `--done` (`bool`, default true): After writing this chunk, close the response (no more chunks).
                 pub fn done(self, value: bool) -> Self {
                     Self(self.0.flag("done", value))
                 }
-                /// `--result-code` (u8, default 1): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
+                /// `--result-code` (`u8`, default 1): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
                 pub fn result_code(self, value: u8) -> Self {
                     Self(self.0.flag("result-code", value))
                 }
@@ -5609,11 +5609,11 @@ pub mod rpc {
             impl RpcBlocksByRangeRespServerError {
                 /// `--result-code` when not set.
                 pub const DEFAULT_RESULT_CODE: u8 = 2;
-                /// `--done` (bool, default true): After writing this chunk, close the response (no more chunks).
+                /// `--done` (`bool`, default true): After writing this chunk, close the response (no more chunks).
                 pub fn done(self, value: bool) -> Self {
                     Self(self.0.flag("done", value))
                 }
-                /// `--result-code` (u8, default 2): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
+                /// `--result-code` (`u8`, default 2): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
                 pub fn result_code(self, value: u8) -> Self {
                     Self(self.0.flag("result-code", value))
                 }
@@ -5647,9 +5647,9 @@ pub mod rpc {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct RpcBlocksByRangeCloseResult {
-            /// `req_id` (req_id): The closed request's key
+            /// `req_id` (`req_id`): The closed request's key
             pub req_id: u64,
-            /// `peer` (peer_id): Peer id of the requester
+            /// `peer` (`peer_id`): Peer id of the requester
             pub peer: ::pyrum_core::types::PeerId,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -5754,19 +5754,19 @@ pub mod rpc {
             impl RpcBlocksByRootReqRaw {
                 /// `--max-chunks` when not set.
                 pub const DEFAULT_MAX_CHUNKS: u64 = 20;
-                /// `--timeout` (duration, default 10s): Timeout for full request and response. 0 to disable
+                /// `--timeout` (`duration`, default 10s): Timeout for full request and response. 0 to disable
                 pub fn timeout(self, value: ::std::time::Duration) -> Self {
                     Self(self.0.flag("timeout", value))
                 }
-                /// `--compression` (compression, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
+                /// `--compression` (`compression`, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
                 pub fn compression(self, value: Compression) -> Self {
                     Self(self.0.flag("compression", value))
                 }
-                /// `--max-chunks` (u64, default 20): Max response chunk count, if 0, do not wait for a response at all.
+                /// `--max-chunks` (`u64`, default 20): Max response chunk count, if 0, do not wait for a response at all.
                 pub fn max_chunks(self, value: u64) -> Self {
                     Self(self.0.flag("max-chunks", value))
                 }
-                /// `--raw` (bool): If chunks should be logged as raw hex-encoded byte strings
+                /// `--raw` (`bool`): If chunks should be logged as raw hex-encoded byte strings
                 pub fn raw(self, value: bool) -> Self {
                     Self(self.0.flag("raw", value))
                 }
@@ -5785,19 +5785,19 @@ pub mod rpc {
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct RpcBlocksByRootReqRawStep {
-                /// `protocol` (string, every value): Protocol id used, e.g. /eth2/beacon\_chain/req/beacon\_blocks\_by\_root/1/ssz\_snappy
+                /// `protocol` (`string`, every value): Protocol id used, e.g. /eth2/beacon\_chain/req/beacon\_blocks\_by\_root/1/ssz\_snappy
                 pub protocol: Vec<String>,
-                /// `from` (peer_id, every value): The peer the request was sent to (the --peer-id value)
+                /// `from` (`peer_id`, every value): The peer the request was sent to (the --peer-id value)
                 pub from: Vec<::pyrum_core::types::PeerId>,
-                /// `chunk_index` (u64, every value): Index of the response chunk, from 0
+                /// `chunk_index` (`u64`, every value): Index of the response chunk, from 0
                 pub chunk_index: Vec<u64>,
-                /// `chunk_size` (u64, every value): Uncompressed chunk content size in bytes, as announced by the peer
+                /// `chunk_size` (`u64`, every value): Uncompressed chunk content size in bytes, as announced by the peer
                 pub chunk_size: Vec<u64>,
-                /// `result_code` (u8, every value): Chunk result code: 0 success, 1 invalid request, 2 server error, other = undefined
+                /// `result_code` (`u8`, every value): Chunk result code: 0 success, 1 invalid request, 2 server error, other = undefined
                 pub result_code: Vec<u8>,
-                /// `data` (json, every value): Chunk content: with --raw=true always a plain-hex string; otherwise on result 0 the decoded object (a SignedBeaconBlock object (mainnet config)), on results other than 0/1/2 a plain-hex string; absent for error chunks without --raw
+                /// `data` (`json`, every value): Chunk content: with --raw=true always a plain-hex string; otherwise on result 0 the decoded object (a SignedBeaconBlock object (mainnet config)), on results other than 0/1/2 a plain-hex string; absent for error chunks without --raw
                 pub data: Vec<::serde_json::Value>,
-                /// `msg` (string, every value): Error message text of a result-1/2 chunk (only without --raw; Go key `msg`, renamed by logrus)
+                /// `msg` (`string`, every value): Error message text of a result-1/2 chunk (only without --raw; Go key `msg`, renamed by logrus)
                 pub msg: Vec<String>,
                 /// Rumor's message when the step ran but its work failed.
                 pub step_error: Option<String>,
@@ -5851,23 +5851,23 @@ pub mod rpc {
         #[derive(Debug, Clone)]
         pub struct RpcBlocksByRootListen(::pyrum_core::typed::Builder);
         impl RpcBlocksByRootListen {
-            /// `--timeout` (duration, default 10s): Apply timeout of n milliseconds to each stream (complete request \<\> response time). 0 to Disable timeout
+            /// `--timeout` (`duration`, default 10s): Apply timeout of n milliseconds to each stream (complete request \<\> response time). 0 to Disable timeout
             pub fn timeout(self, value: ::std::time::Duration) -> Self {
                 Self(self.0.flag("timeout", value))
             }
-            /// `--compression` (compression, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
+            /// `--compression` (`compression`, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
             pub fn compression(self, value: Compression) -> Self {
                 Self(self.0.flag("compression", value))
             }
-            /// `--raw` (bool): Do not decode the request, look at raw bytes
+            /// `--raw` (`bool`): Do not decode the request, look at raw bytes
             pub fn raw(self, value: bool) -> Self {
                 Self(self.0.flag("raw", value))
             }
-            /// `--drop` (bool): Drop the requests, do not queue for a response.
+            /// `--drop` (`bool`): Drop the requests, do not queue for a response.
             pub fn drop(self, value: bool) -> Self {
                 Self(self.0.flag("drop", value))
             }
-            /// `--read` (bool, default true): Read the contents of the request.
+            /// `--read` (`bool`, default true): Read the contents of the request.
             pub fn read(self, value: bool) -> Self {
                 Self(self.0.flag("read", value))
             }
@@ -5886,15 +5886,15 @@ pub mod rpc {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct RpcBlocksByRootListenStep {
-            /// `from` (peer_id, every value): Peer id of the requester
+            /// `from` (`peer_id`, every value): Peer id of the requester
             pub from: Vec<::pyrum_core::types::PeerId>,
-            /// `protocol` (string, every value): Protocol id the request came in on, e.g. /eth2/beacon\_chain/req/beacon\_blocks\_by\_root/1/ssz\_snappy
+            /// `protocol` (`string`, every value): Protocol id the request came in on, e.g. /eth2/beacon\_chain/req/beacon\_blocks\_by\_root/1/ssz\_snappy
             pub protocol: Vec<String>,
-            /// `data` (json, every value): Request content (only with --read=true and when readable): with --raw=true a plain-hex string, otherwise the decoded request, a JSON array of 0x-hex roots
+            /// `data` (`json`, every value): Request content (only with --read=true and when readable): with --raw=true a plain-hex string, otherwise the decoded request, a JSON array of 0x-hex roots
             pub data: Vec<::serde_json::Value>,
-            /// `input_err` (string, every value): Why the request could not be read (e.g. "request length 1 is unexpectedly small, request size minimum is 84" for status); replaces data
+            /// `input_err` (`string`, every value): Why the request could not be read (e.g. "request length 1 is unexpectedly small, request size minimum is 84" for status); replaces data
             pub input_err: Vec<String>,
-            /// `req_id` (req_id, every value): Key of the queued request, to pass to `resp ...`/`close` as \<req-id\>; logged in the step entry, and again in background entries "Responded!" (and "Shutting down request without response!")
+            /// `req_id` (`req_id`, every value): Key of the queued request, to pass to `resp ...`/`close` as \<req-id\>; logged in the step entry, and again in background entries "Responded!" (and "Shutting down request without response!")
             pub req_id: Vec<u64>,
             /// Rumor's message when the step ran but its work failed.
             pub step_error: Option<String>,
@@ -6006,11 +6006,11 @@ pub mod rpc {
                 impl RpcBlocksByRootRespChunkRaw {
                     /// `--result-code` when not set (`help` shows no default: zero).
                     pub const DEFAULT_RESULT_CODE: u8 = 0;
-                    /// `--done` (bool): After writing this chunk, close the response (no more chunks).
+                    /// `--done` (`bool`): After writing this chunk, close the response (no more chunks).
                     pub fn done(self, value: bool) -> Self {
                         Self(self.0.flag("done", value))
                     }
-                    /// `--result-code` (u8): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
+                    /// `--result-code` (`u8`): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
                     pub fn result_code(self, value: u8) -> Self {
                         Self(self.0.flag("result-code", value))
                     }
@@ -6035,11 +6035,11 @@ pub mod rpc {
             impl RpcBlocksByRootRespInvalidRequest {
                 /// `--result-code` when not set.
                 pub const DEFAULT_RESULT_CODE: u8 = 1;
-                /// `--done` (bool, default true): After writing this chunk, close the response (no more chunks).
+                /// `--done` (`bool`, default true): After writing this chunk, close the response (no more chunks).
                 pub fn done(self, value: bool) -> Self {
                     Self(self.0.flag("done", value))
                 }
-                /// `--result-code` (u8, default 1): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
+                /// `--result-code` (`u8`, default 1): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
                 pub fn result_code(self, value: u8) -> Self {
                     Self(self.0.flag("result-code", value))
                 }
@@ -6064,11 +6064,11 @@ pub mod rpc {
             impl RpcBlocksByRootRespServerError {
                 /// `--result-code` when not set.
                 pub const DEFAULT_RESULT_CODE: u8 = 2;
-                /// `--done` (bool, default true): After writing this chunk, close the response (no more chunks).
+                /// `--done` (`bool`, default true): After writing this chunk, close the response (no more chunks).
                 pub fn done(self, value: bool) -> Self {
                     Self(self.0.flag("done", value))
                 }
-                /// `--result-code` (u8, default 2): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
+                /// `--result-code` (`u8`, default 2): Customize the chunk result code. (0 = success, 1 = invalid input, 2 = error, 3+ = undefined)
                 pub fn result_code(self, value: u8) -> Self {
                     Self(self.0.flag("result-code", value))
                 }
@@ -6102,9 +6102,9 @@ pub mod rpc {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct RpcBlocksByRootCloseResult {
-            /// `req_id` (req_id): The closed request's key
+            /// `req_id` (`req_id`): The closed request's key
             pub req_id: u64,
-            /// `peer` (peer_id): Peer id of the requester
+            /// `peer` (`peer_id`): Peer id of the requester
             pub peer: ::pyrum_core::types::PeerId,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -6192,7 +6192,7 @@ pub mod blocks {
     #[derive(Debug, Clone)]
     pub struct BlocksCreate(::pyrum_core::typed::Builder);
     impl BlocksCreate {
-        /// `[path]` (string, optional positional): The path used for the DB. It will be a memory DB if left empty.
+        /// `[path]` (`string`, optional positional): The path used for the DB. It will be a memory DB if left empty.
         pub fn path(self, value: impl Into<String>) -> Self {
             Self(self.0.flag("path", Into::<String>::into(value)))
         }
@@ -6226,9 +6226,9 @@ pub mod blocks {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct BlocksSwitchResult {
-        /// `from` (string): Previous current DB name (empty if none).
+        /// `from` (`string`): Previous current DB name (empty if none).
         pub from: String,
-        /// `to` (string): New current DB name.
+        /// `to` (`string`): New current DB name.
         pub to: String,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -6258,9 +6258,9 @@ pub mod blocks {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct BlocksRmResult {
-        /// `existed` (bool): Whether a DB with that name existed.
+        /// `existed` (`bool`): Whether a DB with that name existed.
         pub existed: bool,
-        /// `name` (string): The name given.
+        /// `name` (`string`): The name given.
         pub name: String,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -6288,11 +6288,11 @@ pub mod blocks {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct BlocksListResult {
-        /// `dbs` (list<string>): Names of all blocks DBs (shared by all actors).
+        /// `dbs` (`list<string>`): Names of all blocks DBs (shared by all actors).
         pub dbs: Vec<String>,
-        /// `current` (string): Name of the actor's current DB; empty if none or if it no longer exists.
+        /// `current` (`string`): Name of the actor's current DB; empty if none or if it no longer exists.
         pub current: String,
-        /// `path` (string, when logged): Path of the current DB (empty for a memory DB); only logged when the current DB exists.
+        /// `path` (`string`, when logged): Path of the current DB (empty for a memory DB); only logged when the current DB exists.
         pub path: Option<String>,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -6373,11 +6373,11 @@ pub mod blocks {
         #[derive(Debug, Clone)]
         pub struct BlocksDbImport(::pyrum_core::typed::Builder);
         impl BlocksDbImport {
-            /// `--input` (string): A file path to read the block from as ssz file.
+            /// `--input` (`string`): A file path to read the block from as ssz file.
             pub fn input(self, value: impl Into<String>) -> Self {
                 Self(self.0.flag("input", Into::<String>::into(value)))
             }
-            /// `--data` (hex): Alternative to file input, import the block by reading hex-encoded bytes.
+            /// `--data` (`hex`): Alternative to file input, import the block by reading hex-encoded bytes.
             pub fn data(self, value: impl Into<::pyrum_core::types::HexBytes>) -> Self {
                 Self(
                     self
@@ -6393,7 +6393,7 @@ pub mod blocks {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct BlocksDbImportResult {
-            /// `existed` (bool): Whether the block (by block root) was already stored.
+            /// `existed` (`bool`): Whether the block (by block root) was already stored.
             pub existed: bool,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -6416,7 +6416,7 @@ pub mod blocks {
         #[derive(Debug, Clone)]
         pub struct BlocksDbExport(::pyrum_core::typed::Builder);
         impl BlocksDbExport {
-            /// `--output` (string): A file path to export the block to as ssz file. If empty, output to log.
+            /// `--output` (`string`): A file path to export the block to as ssz file. If empty, output to log.
             pub fn output(self, value: impl Into<String>) -> Self {
                 Self(self.0.flag("output", Into::<String>::into(value)))
             }
@@ -6428,9 +6428,9 @@ pub mod blocks {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct BlocksDbExportResult {
-            /// `existed` (bool, when logged): Whether the block was found; logged ('exported block') only when the export did not fail.
+            /// `existed` (`bool`, when logged): Whether the block was found; logged ('exported block') only when the export did not fail.
             pub existed: Option<bool>,
-            /// `data` (hex, when logged): SSZ bytes of the block, hex without 0x; only without --output, logged after 'exported block' and also (empty) when the export fails.
+            /// `data` (`hex`, when logged): SSZ bytes of the block, hex without 0x; only without --output, logged after 'exported block' and also (empty) when the export fails.
             pub data: Option<::pyrum_core::types::HexBytes>,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -6460,7 +6460,7 @@ pub mod blocks {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct BlocksDbGetResult {
-            /// `block` (block_summary, when logged): Summary of the block; only when it is known.
+            /// `block` (`block_summary`, when logged): Summary of the block; only when it is known.
             pub block: Option<BlockSummary>,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -6489,7 +6489,7 @@ pub mod blocks {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct BlocksDbRmResult {
-            /// `existed` (bool): Whether the block was stored.
+            /// `existed` (`bool`): Whether the block was stored.
             pub existed: bool,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -6518,9 +6518,9 @@ pub mod blocks {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct BlocksDbStatsResult {
-            /// `count` (i64): Number of stored blocks.
+            /// `count` (`i64`): Number of stored blocks.
             pub count: i64,
-            /// `last` (root): Root of the last written block, hex without 0x (zero if none).
+            /// `last` (`root`): Root of the last written block, hex without 0x (zero if none).
             pub last: ::pyrum_core::types::Root,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -6550,7 +6550,7 @@ pub mod blocks {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct BlocksDbListResult {
-            /// `block_roots` (list<root>): Roots of the stored blocks (logged with 0x).
+            /// `block_roots` (`list<root>`): Roots of the stored blocks (logged with 0x).
             pub block_roots: Vec<::pyrum_core::types::Root>,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -6662,11 +6662,11 @@ pub mod blocks {
             #[derive(Debug, Clone)]
             pub struct BlocksOnNameImport(::pyrum_core::typed::Builder);
             impl BlocksOnNameImport {
-                /// `--input` (string): A file path to read the block from as ssz file.
+                /// `--input` (`string`): A file path to read the block from as ssz file.
                 pub fn input(self, value: impl Into<String>) -> Self {
                     Self(self.0.flag("input", Into::<String>::into(value)))
                 }
-                /// `--data` (hex): Alternative to file input, import the block by reading hex-encoded bytes.
+                /// `--data` (`hex`): Alternative to file input, import the block by reading hex-encoded bytes.
                 pub fn data(
                     self,
                     value: impl Into<::pyrum_core::types::HexBytes>,
@@ -6693,7 +6693,7 @@ pub mod blocks {
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct BlocksOnNameImportResult {
-                /// `existed` (bool): Whether the block (by block root) was already stored.
+                /// `existed` (`bool`): Whether the block (by block root) was already stored.
                 pub existed: bool,
                 /// Fields the spec does not name (what a newer Rumor logs).
                 pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -6718,7 +6718,7 @@ pub mod blocks {
             #[derive(Debug, Clone)]
             pub struct BlocksOnNameExport(::pyrum_core::typed::Builder);
             impl BlocksOnNameExport {
-                /// `--output` (string): A file path to export the block to as ssz file. If empty, output to log.
+                /// `--output` (`string`): A file path to export the block to as ssz file. If empty, output to log.
                 pub fn output(self, value: impl Into<String>) -> Self {
                     Self(self.0.flag("output", Into::<String>::into(value)))
                 }
@@ -6735,9 +6735,9 @@ pub mod blocks {
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct BlocksOnNameExportResult {
-                /// `existed` (bool, when logged): Whether the block was found; logged ('exported block') only when the export did not fail.
+                /// `existed` (`bool`, when logged): Whether the block was found; logged ('exported block') only when the export did not fail.
                 pub existed: Option<bool>,
-                /// `data` (hex, when logged): SSZ bytes of the block, hex without 0x; only without --output, logged after 'exported block' and also (empty) when the export fails.
+                /// `data` (`hex`, when logged): SSZ bytes of the block, hex without 0x; only without --output, logged after 'exported block' and also (empty) when the export fails.
                 pub data: Option<::pyrum_core::types::HexBytes>,
                 /// Fields the spec does not name (what a newer Rumor logs).
                 pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -6773,7 +6773,7 @@ pub mod blocks {
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct BlocksOnNameGetResult {
-                /// `block` (block_summary, when logged): Summary of the block; only when it is known.
+                /// `block` (`block_summary`, when logged): Summary of the block; only when it is known.
                 pub block: Option<BlockSummary>,
                 /// Fields the spec does not name (what a newer Rumor logs).
                 pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -6806,7 +6806,7 @@ pub mod blocks {
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct BlocksOnNameRmResult {
-                /// `existed` (bool): Whether the block was stored.
+                /// `existed` (`bool`): Whether the block was stored.
                 pub existed: bool,
                 /// Fields the spec does not name (what a newer Rumor logs).
                 pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -6842,9 +6842,9 @@ pub mod blocks {
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct BlocksOnNameStatsResult {
-                /// `count` (i64): Number of stored blocks.
+                /// `count` (`i64`): Number of stored blocks.
                 pub count: i64,
-                /// `last` (root): Root of the last written block, hex without 0x (zero if none).
+                /// `last` (`root`): Root of the last written block, hex without 0x (zero if none).
                 pub last: ::pyrum_core::types::Root,
                 /// Fields the spec does not name (what a newer Rumor logs).
                 pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -6880,7 +6880,7 @@ pub mod blocks {
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct BlocksOnNameListResult {
-                /// `block_roots` (list<root>): Roots of the stored blocks (logged with 0x).
+                /// `block_roots` (`list<root>`): Roots of the stored blocks (logged with 0x).
                 pub block_roots: Vec<::pyrum_core::types::Root>,
                 /// Fields the spec does not name (what a newer Rumor logs).
                 pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -6971,7 +6971,7 @@ pub mod states {
     #[derive(Debug, Clone)]
     pub struct StatesCreate(::pyrum_core::typed::Builder);
     impl StatesCreate {
-        /// `[path]` (string, optional positional): The path used for the DB. It will be a memory DB if left empty.
+        /// `[path]` (`string`, optional positional): The path used for the DB. It will be a memory DB if left empty.
         pub fn path(self, value: impl Into<String>) -> Self {
             Self(self.0.flag("path", Into::<String>::into(value)))
         }
@@ -7005,9 +7005,9 @@ pub mod states {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct StatesSwitchResult {
-        /// `from` (string): Previous current DB name (empty if none).
+        /// `from` (`string`): Previous current DB name (empty if none).
         pub from: String,
-        /// `to` (string): New current DB name.
+        /// `to` (`string`): New current DB name.
         pub to: String,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -7037,9 +7037,9 @@ pub mod states {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct StatesRmResult {
-        /// `existed` (bool): Whether a DB with that name existed.
+        /// `existed` (`bool`): Whether a DB with that name existed.
         pub existed: bool,
-        /// `name` (string): The name given.
+        /// `name` (`string`): The name given.
         pub name: String,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -7067,11 +7067,11 @@ pub mod states {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct StatesListResult {
-        /// `dbs` (list<string>): Names of all states DBs (shared by all actors).
+        /// `dbs` (`list<string>`): Names of all states DBs (shared by all actors).
         pub dbs: Vec<String>,
-        /// `current` (string): Name of the actor's current DB; empty if none or if it no longer exists.
+        /// `current` (`string`): Name of the actor's current DB; empty if none or if it no longer exists.
         pub current: String,
-        /// `path` (string, when logged): Path of the current DB (empty for a memory DB); only logged when the current DB exists.
+        /// `path` (`string`, when logged): Path of the current DB (empty for a memory DB); only logged when the current DB exists.
         pub path: Option<String>,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -7152,11 +7152,11 @@ pub mod states {
         #[derive(Debug, Clone)]
         pub struct StatesDbImport(::pyrum_core::typed::Builder);
         impl StatesDbImport {
-            /// `--input` (string): A file path to read the state from as ssz file.
+            /// `--input` (`string`): A file path to read the state from as ssz file.
             pub fn input(self, value: impl Into<String>) -> Self {
                 Self(self.0.flag("input", Into::<String>::into(value)))
             }
-            /// `--data` (hex): Alternative to file input, import the state by reading hex-encoded bytes.
+            /// `--data` (`hex`): Alternative to file input, import the state by reading hex-encoded bytes.
             pub fn data(self, value: impl Into<::pyrum_core::types::HexBytes>) -> Self {
                 Self(
                     self
@@ -7172,9 +7172,9 @@ pub mod states {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct StatesDbImportResult {
-            /// `existed` (bool): Whether the state was already stored.
+            /// `existed` (`bool`): Whether the state was already stored.
             pub existed: bool,
-            /// `root` (root): State root (hash-tree-root), 0x-prefixed hex.
+            /// `root` (`root`): State root (hash-tree-root), 0x-prefixed hex.
             pub root: ::pyrum_core::types::Root,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -7198,7 +7198,7 @@ pub mod states {
         #[derive(Debug, Clone)]
         pub struct StatesDbExport(::pyrum_core::typed::Builder);
         impl StatesDbExport {
-            /// `--output` (string): A file path to export the state to as ssz file. If empty, output to log.
+            /// `--output` (`string`): A file path to export the state to as ssz file. If empty, output to log.
             pub fn output(self, value: impl Into<String>) -> Self {
                 Self(self.0.flag("output", Into::<String>::into(value)))
             }
@@ -7210,7 +7210,7 @@ pub mod states {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct StatesDbExportResult {
-            /// `data` (hex, when logged): SSZ bytes of the state, hex without 0x (several MB); only without --output.
+            /// `data` (`hex`, when logged): SSZ bytes of the state, hex without 0x (several MB); only without --output.
             pub data: Option<::pyrum_core::types::HexBytes>,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -7239,7 +7239,7 @@ pub mod states {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct StatesDbGetResult {
-            /// `state` (state_summary, when logged): Summary of the state; only when it is known.
+            /// `state` (`state_summary`, when logged): Summary of the state; only when it is known.
             pub state: Option<StateSummary>,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -7268,7 +7268,7 @@ pub mod states {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct StatesDbRmResult {
-            /// `existed` (bool): Whether the state was stored.
+            /// `existed` (`bool`): Whether the state was stored.
             pub existed: bool,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -7297,9 +7297,9 @@ pub mod states {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct StatesDbStatsResult {
-            /// `count` (i64): Number of stored states.
+            /// `count` (`i64`): Number of stored states.
             pub count: i64,
-            /// `last` (root): Root of the last written state, hex without 0x (not reset by removals).
+            /// `last` (`root`): Root of the last written state, hex without 0x (not reset by removals).
             pub last: ::pyrum_core::types::Root,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -7329,7 +7329,7 @@ pub mod states {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct StatesDbListResult {
-            /// `state_roots` (list<root>): Roots of the stored states (logged with 0x).
+            /// `state_roots` (`list<root>`): Roots of the stored states (logged with 0x).
             pub state_roots: Vec<::pyrum_core::types::Root>,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -7441,11 +7441,11 @@ pub mod states {
             #[derive(Debug, Clone)]
             pub struct StatesOnNameImport(::pyrum_core::typed::Builder);
             impl StatesOnNameImport {
-                /// `--input` (string): A file path to read the state from as ssz file.
+                /// `--input` (`string`): A file path to read the state from as ssz file.
                 pub fn input(self, value: impl Into<String>) -> Self {
                     Self(self.0.flag("input", Into::<String>::into(value)))
                 }
-                /// `--data` (hex): Alternative to file input, import the state by reading hex-encoded bytes.
+                /// `--data` (`hex`): Alternative to file input, import the state by reading hex-encoded bytes.
                 pub fn data(
                     self,
                     value: impl Into<::pyrum_core::types::HexBytes>,
@@ -7472,9 +7472,9 @@ pub mod states {
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct StatesOnNameImportResult {
-                /// `existed` (bool): Whether the state was already stored.
+                /// `existed` (`bool`): Whether the state was already stored.
                 pub existed: bool,
-                /// `root` (root): State root (hash-tree-root), 0x-prefixed hex.
+                /// `root` (`root`): State root (hash-tree-root), 0x-prefixed hex.
                 pub root: ::pyrum_core::types::Root,
                 /// Fields the spec does not name (what a newer Rumor logs).
                 pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -7500,7 +7500,7 @@ pub mod states {
             #[derive(Debug, Clone)]
             pub struct StatesOnNameExport(::pyrum_core::typed::Builder);
             impl StatesOnNameExport {
-                /// `--output` (string): A file path to export the state to as ssz file. If empty, output to log.
+                /// `--output` (`string`): A file path to export the state to as ssz file. If empty, output to log.
                 pub fn output(self, value: impl Into<String>) -> Self {
                     Self(self.0.flag("output", Into::<String>::into(value)))
                 }
@@ -7517,7 +7517,7 @@ pub mod states {
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct StatesOnNameExportResult {
-                /// `data` (hex, when logged): SSZ bytes of the state, hex without 0x (several MB); only without --output.
+                /// `data` (`hex`, when logged): SSZ bytes of the state, hex without 0x (several MB); only without --output.
                 pub data: Option<::pyrum_core::types::HexBytes>,
                 /// Fields the spec does not name (what a newer Rumor logs).
                 pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -7552,7 +7552,7 @@ pub mod states {
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct StatesOnNameGetResult {
-                /// `state` (state_summary, when logged): Summary of the state; only when it is known.
+                /// `state` (`state_summary`, when logged): Summary of the state; only when it is known.
                 pub state: Option<StateSummary>,
                 /// Fields the spec does not name (what a newer Rumor logs).
                 pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -7585,7 +7585,7 @@ pub mod states {
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct StatesOnNameRmResult {
-                /// `existed` (bool): Whether the state was stored.
+                /// `existed` (`bool`): Whether the state was stored.
                 pub existed: bool,
                 /// Fields the spec does not name (what a newer Rumor logs).
                 pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -7621,9 +7621,9 @@ pub mod states {
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct StatesOnNameStatsResult {
-                /// `count` (i64): Number of stored states.
+                /// `count` (`i64`): Number of stored states.
                 pub count: i64,
-                /// `last` (root): Root of the last written state, hex without 0x (not reset by removals).
+                /// `last` (`root`): Root of the last written state, hex without 0x (not reset by removals).
                 pub last: ::pyrum_core::types::Root,
                 /// Fields the spec does not name (what a newer Rumor logs).
                 pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -7659,7 +7659,7 @@ pub mod states {
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct StatesOnNameListResult {
-                /// `state_roots` (list<root>): Roots of the stored states (logged with 0x).
+                /// `state_roots` (`list<root>`): Roots of the stored states (logged with 0x).
                 pub state_roots: Vec<::pyrum_core::types::Root>,
                 /// Fields the spec does not name (what a newer Rumor logs).
                 pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -7783,9 +7783,9 @@ pub mod chain {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct ChainSwitchResult {
-        /// `from` (string): Previous current chain name (empty if none).
+        /// `from` (`string`): Previous current chain name (empty if none).
         pub from: String,
-        /// `to` (string): New current chain name.
+        /// `to` (`string`): New current chain name.
         pub to: String,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -7815,9 +7815,9 @@ pub mod chain {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct ChainRmResult {
-        /// `existed` (bool): Whether a chain with that name existed.
+        /// `existed` (`bool`): Whether a chain with that name existed.
         pub existed: bool,
-        /// `name` (string): The name given.
+        /// `name` (`string`): The name given.
         pub name: String,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -7847,9 +7847,9 @@ pub mod chain {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct ChainListResult {
-        /// `chains` (list<string>): Names of all chains (shared by all actors).
+        /// `chains` (`list<string>`): Names of all chains (shared by all actors).
         pub chains: Vec<String>,
-        /// `current` (string): The actor's current chain name, empty if none; printed even if that chain no longer exists.
+        /// `current` (`string`): The actor's current chain name, empty if none; printed even if that chain no longer exists.
         pub current: String,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -7990,7 +7990,7 @@ pub mod chain {
             #[derive(Debug, Clone)]
             pub struct ChainThisHotCold(::pyrum_core::typed::Builder);
             impl ChainThisHotCold {
-                /// `--anchor` (root, default 0000000000000000000000000000000000000000000000000000000000000000): anchor root of subtree to view
+                /// `--anchor` (`root`, default 0000000000000000000000000000000000000000000000000000000000000000): anchor root of subtree to view
                 pub fn anchor(
                     self,
                     value: impl Into<::pyrum_core::types::Root>,
@@ -8049,11 +8049,11 @@ pub mod chain {
                 pub const DEFAULT_START: u64 = 0;
                 /// `--end` when not set (`help` shows no default: zero).
                 pub const DEFAULT_END: u64 = 0;
-                /// `--start` (slot): Starting point (inclusive)
+                /// `--start` (`slot`): Starting point (inclusive)
                 pub fn start(self, value: u64) -> Self {
                     Self(self.0.flag("start", value))
                 }
-                /// `--end` (slot): End point (exclusive)
+                /// `--end` (`slot`): End point (exclusive)
                 pub fn end(self, value: u64) -> Self {
                     Self(self.0.flag("end", value))
                 }
@@ -8205,19 +8205,19 @@ pub mod chain {
                 pub const DEFAULT_MAX_COUNT: u64 = 100;
                 /// `--max-step` when not set.
                 pub const DEFAULT_MAX_STEP: u64 = 10;
-                /// `--timeout` (duration, default 20s): Timeout for full request and response. 0 to disable
+                /// `--timeout` (`duration`, default 20s): Timeout for full request and response. 0 to disable
                 pub fn timeout(self, value: ::std::time::Duration) -> Self {
                     Self(self.0.flag("timeout", value))
                 }
-                /// `--compression` (compression, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
+                /// `--compression` (`compression`, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
                 pub fn compression(self, value: Compression) -> Self {
                     Self(self.0.flag("compression", value))
                 }
-                /// `--max-count` (u64, default 100): Max count param in range requests
+                /// `--max-count` (`u64`, default 100): Max count param in range requests
                 pub fn max_count(self, value: u64) -> Self {
                     Self(self.0.flag("max-count", value))
                 }
-                /// `--max-step` (u64, default 10): Max step param in range requests
+                /// `--max-step` (`u64`, default 10): Max step param in range requests
                 pub fn max_step(self, value: u64) -> Self {
                     Self(self.0.flag("max-step", value))
                 }
@@ -8247,13 +8247,13 @@ pub mod chain {
                 }
             }
             impl ChainThisServeByRangeCall {
-                /// Every `from` (peer_id) logged in the background: Requesting peer; on every per-request entry.
+                /// Every `from` (`peer_id`) logged in the background: Requesting peer; on every per-request entry.
                 pub fn stream_from(
                     &self,
                 ) -> ::pyrum_core::Values<::pyrum_core::types::PeerId> {
                     self.0.values("from")
                 }
-                /// Every `req` (blocks_by_range_request) logged in the background: The decoded request; on the debug 'Got blocks-by-range request' entry and on later warnings.
+                /// Every `req` (`blocks_by_range_request`) logged in the background: The decoded request; on the debug 'Got blocks-by-range request' entry and on later warnings.
                 pub fn stream_req(
                     &self,
                 ) -> ::pyrum_core::Values<
@@ -8261,7 +8261,7 @@ pub mod chain {
                 > {
                     self.0.values("req")
                 }
-                /// Every `block` (root) logged in the background: Block root (hex without 0x) that could not be loaded, found or written (warnings).
+                /// Every `block` (`root`) logged in the background: Block root (hex without 0x) that could not be loaded, found or written (warnings).
                 pub fn stream_block(
                     &self,
                 ) -> ::pyrum_core::Values<::pyrum_core::types::Root> {
@@ -8272,7 +8272,7 @@ pub mod chain {
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct ChainThisServeByRangeResult {
-                /// `started` (bool): Always true: the stream handler is registered.
+                /// `started` (`bool`): Always true: the stream handler is registered.
                 pub started: bool,
                 /// Fields the spec does not name (what a newer Rumor logs).
                 pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -8301,19 +8301,19 @@ pub mod chain {
             impl ChainThisServeByRoot {
                 /// `--max-count` when not set.
                 pub const DEFAULT_MAX_COUNT: u64 = 1024;
-                /// `--timeout` (duration, default 20s): Timeout for full request and response. 0 to disable
+                /// `--timeout` (`duration`, default 20s): Timeout for full request and response. 0 to disable
                 pub fn timeout(self, value: ::std::time::Duration) -> Self {
                     Self(self.0.flag("timeout", value))
                 }
-                /// `--compression` (compression, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
+                /// `--compression` (`compression`, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
                 pub fn compression(self, value: Compression) -> Self {
                     Self(self.0.flag("compression", value))
                 }
-                /// `--max-count` (u64, default 1024): Max amount of roots to accept requests of
+                /// `--max-count` (`u64`, default 1024): Max amount of roots to accept requests of
                 pub fn max_count(self, value: u64) -> Self {
                     Self(self.0.flag("max-count", value))
                 }
-                /// `--within-view` (bool, default true): Only allow requests for blocks within view of chain. I.e. either canon cold, or any hot block.
+                /// `--within-view` (`bool`, default true): Only allow requests for blocks within view of chain. I.e. either canon cold, or any hot block.
                 pub fn within_view(self, value: bool) -> Self {
                     Self(self.0.flag("within-view", value))
                 }
@@ -8343,25 +8343,25 @@ pub mod chain {
                 }
             }
             impl ChainThisServeByRootCall {
-                /// Every `from` (peer_id) logged in the background: Requesting peer; on every per-request entry.
+                /// Every `from` (`peer_id`) logged in the background: Requesting peer; on every per-request entry.
                 pub fn stream_from(
                     &self,
                 ) -> ::pyrum_core::Values<::pyrum_core::types::PeerId> {
                     self.0.values("from")
                 }
-                /// Every `req` (list<root>) logged in the background: The requested roots (logged as hex without 0x); on the debug 'Got blocks-by-root request' entry and on later warnings.
+                /// Every `req` (`list<root>`) logged in the background: The requested roots (logged as hex without 0x); on the debug 'Got blocks-by-root request' entry and on later warnings.
                 pub fn stream_req(
                     &self,
                 ) -> ::pyrum_core::Values<Vec<::pyrum_core::types::Root>> {
                     self.0.values("req")
                 }
-                /// Every `root` (root) logged in the background: Requested root (hex without 0x) outside the chain view ('request root \<i\> unavailable' warning).
+                /// Every `root` (`root`) logged in the background: Requested root (hex without 0x) outside the chain view ('request root \<i\> unavailable' warning).
                 pub fn stream_root(
                     &self,
                 ) -> ::pyrum_core::Values<::pyrum_core::types::Root> {
                     self.0.values("root")
                 }
-                /// Every `block` (root) logged in the background: Block root (hex without 0x) that could not be loaded, found or written (warnings).
+                /// Every `block` (`root`) logged in the background: Block root (hex without 0x) that could not be loaded, found or written (warnings).
                 pub fn stream_block(
                     &self,
                 ) -> ::pyrum_core::Values<::pyrum_core::types::Root> {
@@ -8372,7 +8372,7 @@ pub mod chain {
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct ChainThisServeByRootResult {
-                /// `started` (bool): Always true: the stream handler is registered.
+                /// `started` (`bool`): Always true: the stream handler is registered.
                 pub started: bool,
                 /// Fields the spec does not name (what a newer Rumor logs).
                 pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -8435,39 +8435,39 @@ pub mod chain {
                 pub const DEFAULT_COUNT: u64 = 0;
                 /// `--step` when not set (`help` shows no default: zero).
                 pub const DEFAULT_STEP: u64 = 0;
-                /// `--peer` (peer_id): Peers to make blocks-by-range request to.
+                /// `--peer` (`peer_id`): Peers to make blocks-by-range request to.
                 pub fn peer(self, value: ::pyrum_core::types::PeerId) -> Self {
                     Self(self.0.flag("peer", value))
                 }
-                /// `--start` (slot): Start slot of request
+                /// `--start` (`slot`): Start slot of request
                 pub fn start(self, value: u64) -> Self {
                     Self(self.0.flag("start", value))
                 }
-                /// `--count` (u64): Count of blocks of request
+                /// `--count` (`u64`): Count of blocks of request
                 pub fn count(self, value: u64) -> Self {
                     Self(self.0.flag("count", value))
                 }
-                /// `--step` (u64): Step between slots of blocks of request
+                /// `--step` (`u64`): Step between slots of blocks of request
                 pub fn step(self, value: u64) -> Self {
                     Self(self.0.flag("step", value))
                 }
-                /// `--timeout` (duration, default 20s): Timeout for full request and response. 0 to disable
+                /// `--timeout` (`duration`, default 20s): Timeout for full request and response. 0 to disable
                 pub fn timeout(self, value: ::std::time::Duration) -> Self {
                     Self(self.0.flag("timeout", value))
                 }
-                /// `--process-timeout` (duration, default 20s): Timeout for parallel processing of blocks. 0 to disable.
+                /// `--process-timeout` (`duration`, default 20s): Timeout for parallel processing of blocks. 0 to disable.
                 pub fn process_timeout(self, value: ::std::time::Duration) -> Self {
                     Self(self.0.flag("process-timeout", value))
                 }
-                /// `--compression` (compression, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
+                /// `--compression` (`compression`, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
                 pub fn compression(self, value: Compression) -> Self {
                     Self(self.0.flag("compression", value))
                 }
-                /// `--store` (bool, default true): If the blocks should be stored in the blocks DB
+                /// `--store` (`bool`, default true): If the blocks should be stored in the blocks DB
                 pub fn store(self, value: bool) -> Self {
                     Self(self.0.flag("store", value))
                 }
-                /// `--process` (bool, default true): If the blocks should be added to the current chain view, ignored otherwise
+                /// `--process` (`bool`, default true): If the blocks should be added to the current chain view, ignored otherwise
                 pub fn process(self, value: bool) -> Self {
                     Self(self.0.flag("process", value))
                 }
@@ -8484,15 +8484,15 @@ pub mod chain {
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct ChainThisSyncByRangeResult {
-                /// `chunk` (sync_chunk, every value): One per response chunk: debug 'Received block', or warning 'Received error response' (with msg).
+                /// `chunk` (`sync_chunk`, every value): One per response chunk: debug 'Received block', or warning 'Received error response' (with msg).
                 pub chunk: Vec<SyncChunk>,
-                /// `i` (i64, every value): 1-based index of the received block (debug 'processed block'/'stored block').
+                /// `i` (`i64`, every value): 1-based index of the received block (debug 'processed block'/'stored block').
                 pub i: Vec<i64>,
-                /// `slot` (slot, every value): Slot of the processed/stored block.
+                /// `slot` (`slot`, every value): Slot of the processed/stored block.
                 pub slot: Vec<u64>,
-                /// `root` (root, every value): Block root of the processed/stored block, hex without 0x.
+                /// `root` (`root`, every value): Block root of the processed/stored block, hex without 0x.
                 pub root: Vec<::pyrum_core::types::Root>,
-                /// `known` (bool, every value): Whether the stored block was already in the blocks DB ('stored block' only).
+                /// `known` (`bool`, every value): Whether the stored block was already in the blocks DB ('stored block' only).
                 pub known: Vec<bool>,
                 /// Fields the spec does not name (what a newer Rumor logs).
                 pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -8521,11 +8521,11 @@ pub mod chain {
             #[derive(Debug, Clone)]
             pub struct ChainThisSyncByRoot(::pyrum_core::typed::Builder);
             impl ChainThisSyncByRoot {
-                /// `--peer` (peer_id): Peers to make blocks-by-root request to.
+                /// `--peer` (`peer_id`): Peers to make blocks-by-root request to.
                 pub fn peer(self, value: ::pyrum_core::types::PeerId) -> Self {
                     Self(self.0.flag("peer", value))
                 }
-                /// `--roots` (list<root>): Block roots to request
+                /// `--roots` (`list<root>`): Block roots to request
                 pub fn roots(
                     self,
                     value: impl IntoIterator<Item = impl Into<::pyrum_core::types::Root>>,
@@ -8542,23 +8542,23 @@ pub mod chain {
                             ),
                     )
                 }
-                /// `--timeout` (duration, default 20s): Timeout for full request and response. 0 to disable
+                /// `--timeout` (`duration`, default 20s): Timeout for full request and response. 0 to disable
                 pub fn timeout(self, value: ::std::time::Duration) -> Self {
                     Self(self.0.flag("timeout", value))
                 }
-                /// `--process-timeout` (duration, default 20s): Timeout for parallel processing of blocks. 0 to disable.
+                /// `--process-timeout` (`duration`, default 20s): Timeout for parallel processing of blocks. 0 to disable.
                 pub fn process_timeout(self, value: ::std::time::Duration) -> Self {
                     Self(self.0.flag("process-timeout", value))
                 }
-                /// `--compression` (compression, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
+                /// `--compression` (`compression`, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
                 pub fn compression(self, value: Compression) -> Self {
                     Self(self.0.flag("compression", value))
                 }
-                /// `--store` (bool, default true): If the blocks should be stored in the blocks DB
+                /// `--store` (`bool`, default true): If the blocks should be stored in the blocks DB
                 pub fn store(self, value: bool) -> Self {
                     Self(self.0.flag("store", value))
                 }
-                /// `--process` (bool, default true): If the blocks should be added to the current chain view, ignored otherwise
+                /// `--process` (`bool`, default true): If the blocks should be added to the current chain view, ignored otherwise
                 pub fn process(self, value: bool) -> Self {
                     Self(self.0.flag("process", value))
                 }
@@ -8575,15 +8575,15 @@ pub mod chain {
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct ChainThisSyncByRootResult {
-                /// `chunk` (sync_chunk, every value): One per response chunk: debug 'Received block', or warning 'Received error response' (with msg).
+                /// `chunk` (`sync_chunk`, every value): One per response chunk: debug 'Received block', or warning 'Received error response' (with msg).
                 pub chunk: Vec<SyncChunk>,
-                /// `i` (i64, every value): 1-based index of the received block (debug 'processed block'/'stored block').
+                /// `i` (`i64`, every value): 1-based index of the received block (debug 'processed block'/'stored block').
                 pub i: Vec<i64>,
-                /// `slot` (slot, every value): Slot of the processed/stored block.
+                /// `slot` (`slot`, every value): Slot of the processed/stored block.
                 pub slot: Vec<u64>,
-                /// `root` (root, every value): Block root of the processed/stored block, hex without 0x.
+                /// `root` (`root`, every value): Block root of the processed/stored block, hex without 0x.
                 pub root: Vec<::pyrum_core::types::Root>,
-                /// `known` (bool, every value): Whether the stored block was already in the blocks DB ('stored block' only).
+                /// `known` (`bool`, every value): Whether the stored block was already in the blocks DB ('stored block' only).
                 pub known: Vec<bool>,
                 /// Fields the spec does not name (what a newer Rumor logs).
                 pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -8780,7 +8780,7 @@ pub mod chain {
                 #[derive(Debug, Clone)]
                 pub struct ChainOnNameHotCold(::pyrum_core::typed::Builder);
                 impl ChainOnNameHotCold {
-                    /// `--anchor` (root, default 0000000000000000000000000000000000000000000000000000000000000000): anchor root of subtree to view
+                    /// `--anchor` (`root`, default 0000000000000000000000000000000000000000000000000000000000000000): anchor root of subtree to view
                     pub fn anchor(
                         self,
                         value: impl Into<::pyrum_core::types::Root>,
@@ -8847,11 +8847,11 @@ pub mod chain {
                     pub const DEFAULT_START: u64 = 0;
                     /// `--end` when not set (`help` shows no default: zero).
                     pub const DEFAULT_END: u64 = 0;
-                    /// `--start` (slot): Starting point (inclusive)
+                    /// `--start` (`slot`): Starting point (inclusive)
                     pub fn start(self, value: u64) -> Self {
                         Self(self.0.flag("start", value))
                     }
-                    /// `--end` (slot): End point (exclusive)
+                    /// `--end` (`slot`): End point (exclusive)
                     pub fn end(self, value: u64) -> Self {
                         Self(self.0.flag("end", value))
                     }
@@ -9038,19 +9038,19 @@ pub mod chain {
                     pub const DEFAULT_MAX_COUNT: u64 = 100;
                     /// `--max-step` when not set.
                     pub const DEFAULT_MAX_STEP: u64 = 10;
-                    /// `--timeout` (duration, default 20s): Timeout for full request and response. 0 to disable
+                    /// `--timeout` (`duration`, default 20s): Timeout for full request and response. 0 to disable
                     pub fn timeout(self, value: ::std::time::Duration) -> Self {
                         Self(self.0.flag("timeout", value))
                     }
-                    /// `--compression` (compression, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
+                    /// `--compression` (`compression`, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
                     pub fn compression(self, value: Compression) -> Self {
                         Self(self.0.flag("compression", value))
                     }
-                    /// `--max-count` (u64, default 100): Max count param in range requests
+                    /// `--max-count` (`u64`, default 100): Max count param in range requests
                     pub fn max_count(self, value: u64) -> Self {
                         Self(self.0.flag("max-count", value))
                     }
-                    /// `--max-step` (u64, default 10): Max step param in range requests
+                    /// `--max-step` (`u64`, default 10): Max step param in range requests
                     pub fn max_step(self, value: u64) -> Self {
                         Self(self.0.flag("max-step", value))
                     }
@@ -9082,13 +9082,13 @@ pub mod chain {
                     }
                 }
                 impl ChainOnNameServeByRangeCall {
-                    /// Every `from` (peer_id) logged in the background: Requesting peer; on every per-request entry.
+                    /// Every `from` (`peer_id`) logged in the background: Requesting peer; on every per-request entry.
                     pub fn stream_from(
                         &self,
                     ) -> ::pyrum_core::Values<::pyrum_core::types::PeerId> {
                         self.0.values("from")
                     }
-                    /// Every `req` (blocks_by_range_request) logged in the background: The decoded request; on the debug 'Got blocks-by-range request' entry and on later warnings.
+                    /// Every `req` (`blocks_by_range_request`) logged in the background: The decoded request; on the debug 'Got blocks-by-range request' entry and on later warnings.
                     pub fn stream_req(
                         &self,
                     ) -> ::pyrum_core::Values<
@@ -9096,7 +9096,7 @@ pub mod chain {
                     > {
                         self.0.values("req")
                     }
-                    /// Every `block` (root) logged in the background: Block root (hex without 0x) that could not be loaded, found or written (warnings).
+                    /// Every `block` (`root`) logged in the background: Block root (hex without 0x) that could not be loaded, found or written (warnings).
                     pub fn stream_block(
                         &self,
                     ) -> ::pyrum_core::Values<::pyrum_core::types::Root> {
@@ -9107,7 +9107,7 @@ pub mod chain {
                 #[derive(Debug, Clone)]
                 #[non_exhaustive]
                 pub struct ChainOnNameServeByRangeResult {
-                    /// `started` (bool): Always true: the stream handler is registered.
+                    /// `started` (`bool`): Always true: the stream handler is registered.
                     pub started: bool,
                     /// Fields the spec does not name (what a newer Rumor logs).
                     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -9137,19 +9137,19 @@ pub mod chain {
                 impl ChainOnNameServeByRoot {
                     /// `--max-count` when not set.
                     pub const DEFAULT_MAX_COUNT: u64 = 1024;
-                    /// `--timeout` (duration, default 20s): Timeout for full request and response. 0 to disable
+                    /// `--timeout` (`duration`, default 20s): Timeout for full request and response. 0 to disable
                     pub fn timeout(self, value: ::std::time::Duration) -> Self {
                         Self(self.0.flag("timeout", value))
                     }
-                    /// `--compression` (compression, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
+                    /// `--compression` (`compression`, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
                     pub fn compression(self, value: Compression) -> Self {
                         Self(self.0.flag("compression", value))
                     }
-                    /// `--max-count` (u64, default 1024): Max amount of roots to accept requests of
+                    /// `--max-count` (`u64`, default 1024): Max amount of roots to accept requests of
                     pub fn max_count(self, value: u64) -> Self {
                         Self(self.0.flag("max-count", value))
                     }
-                    /// `--within-view` (bool, default true): Only allow requests for blocks within view of chain. I.e. either canon cold, or any hot block.
+                    /// `--within-view` (`bool`, default true): Only allow requests for blocks within view of chain. I.e. either canon cold, or any hot block.
                     pub fn within_view(self, value: bool) -> Self {
                         Self(self.0.flag("within-view", value))
                     }
@@ -9179,25 +9179,25 @@ pub mod chain {
                     }
                 }
                 impl ChainOnNameServeByRootCall {
-                    /// Every `from` (peer_id) logged in the background: Requesting peer; on every per-request entry.
+                    /// Every `from` (`peer_id`) logged in the background: Requesting peer; on every per-request entry.
                     pub fn stream_from(
                         &self,
                     ) -> ::pyrum_core::Values<::pyrum_core::types::PeerId> {
                         self.0.values("from")
                     }
-                    /// Every `req` (list<root>) logged in the background: The requested roots (logged as hex without 0x); on the debug 'Got blocks-by-root request' entry and on later warnings.
+                    /// Every `req` (`list<root>`) logged in the background: The requested roots (logged as hex without 0x); on the debug 'Got blocks-by-root request' entry and on later warnings.
                     pub fn stream_req(
                         &self,
                     ) -> ::pyrum_core::Values<Vec<::pyrum_core::types::Root>> {
                         self.0.values("req")
                     }
-                    /// Every `root` (root) logged in the background: Requested root (hex without 0x) outside the chain view ('request root \<i\> unavailable' warning).
+                    /// Every `root` (`root`) logged in the background: Requested root (hex without 0x) outside the chain view ('request root \<i\> unavailable' warning).
                     pub fn stream_root(
                         &self,
                     ) -> ::pyrum_core::Values<::pyrum_core::types::Root> {
                         self.0.values("root")
                     }
-                    /// Every `block` (root) logged in the background: Block root (hex without 0x) that could not be loaded, found or written (warnings).
+                    /// Every `block` (`root`) logged in the background: Block root (hex without 0x) that could not be loaded, found or written (warnings).
                     pub fn stream_block(
                         &self,
                     ) -> ::pyrum_core::Values<::pyrum_core::types::Root> {
@@ -9208,7 +9208,7 @@ pub mod chain {
                 #[derive(Debug, Clone)]
                 #[non_exhaustive]
                 pub struct ChainOnNameServeByRootResult {
-                    /// `started` (bool): Always true: the stream handler is registered.
+                    /// `started` (`bool`): Always true: the stream handler is registered.
                     pub started: bool,
                     /// Fields the spec does not name (what a newer Rumor logs).
                     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -9285,39 +9285,39 @@ pub mod chain {
                     pub const DEFAULT_COUNT: u64 = 0;
                     /// `--step` when not set (`help` shows no default: zero).
                     pub const DEFAULT_STEP: u64 = 0;
-                    /// `--peer` (peer_id): Peers to make blocks-by-range request to.
+                    /// `--peer` (`peer_id`): Peers to make blocks-by-range request to.
                     pub fn peer(self, value: ::pyrum_core::types::PeerId) -> Self {
                         Self(self.0.flag("peer", value))
                     }
-                    /// `--start` (slot): Start slot of request
+                    /// `--start` (`slot`): Start slot of request
                     pub fn start(self, value: u64) -> Self {
                         Self(self.0.flag("start", value))
                     }
-                    /// `--count` (u64): Count of blocks of request
+                    /// `--count` (`u64`): Count of blocks of request
                     pub fn count(self, value: u64) -> Self {
                         Self(self.0.flag("count", value))
                     }
-                    /// `--step` (u64): Step between slots of blocks of request
+                    /// `--step` (`u64`): Step between slots of blocks of request
                     pub fn step(self, value: u64) -> Self {
                         Self(self.0.flag("step", value))
                     }
-                    /// `--timeout` (duration, default 20s): Timeout for full request and response. 0 to disable
+                    /// `--timeout` (`duration`, default 20s): Timeout for full request and response. 0 to disable
                     pub fn timeout(self, value: ::std::time::Duration) -> Self {
                         Self(self.0.flag("timeout", value))
                     }
-                    /// `--process-timeout` (duration, default 20s): Timeout for parallel processing of blocks. 0 to disable.
+                    /// `--process-timeout` (`duration`, default 20s): Timeout for parallel processing of blocks. 0 to disable.
                     pub fn process_timeout(self, value: ::std::time::Duration) -> Self {
                         Self(self.0.flag("process-timeout", value))
                     }
-                    /// `--compression` (compression, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
+                    /// `--compression` (`compression`, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
                     pub fn compression(self, value: Compression) -> Self {
                         Self(self.0.flag("compression", value))
                     }
-                    /// `--store` (bool, default true): If the blocks should be stored in the blocks DB
+                    /// `--store` (`bool`, default true): If the blocks should be stored in the blocks DB
                     pub fn store(self, value: bool) -> Self {
                         Self(self.0.flag("store", value))
                     }
-                    /// `--process` (bool, default true): If the blocks should be added to the current chain view, ignored otherwise
+                    /// `--process` (`bool`, default true): If the blocks should be added to the current chain view, ignored otherwise
                     pub fn process(self, value: bool) -> Self {
                         Self(self.0.flag("process", value))
                     }
@@ -9334,15 +9334,15 @@ pub mod chain {
                 #[derive(Debug, Clone)]
                 #[non_exhaustive]
                 pub struct ChainOnNameSyncByRangeResult {
-                    /// `chunk` (sync_chunk, every value): One per response chunk: debug 'Received block', or warning 'Received error response' (with msg).
+                    /// `chunk` (`sync_chunk`, every value): One per response chunk: debug 'Received block', or warning 'Received error response' (with msg).
                     pub chunk: Vec<SyncChunk>,
-                    /// `i` (i64, every value): 1-based index of the received block (debug 'processed block'/'stored block').
+                    /// `i` (`i64`, every value): 1-based index of the received block (debug 'processed block'/'stored block').
                     pub i: Vec<i64>,
-                    /// `slot` (slot, every value): Slot of the processed/stored block.
+                    /// `slot` (`slot`, every value): Slot of the processed/stored block.
                     pub slot: Vec<u64>,
-                    /// `root` (root, every value): Block root of the processed/stored block, hex without 0x.
+                    /// `root` (`root`, every value): Block root of the processed/stored block, hex without 0x.
                     pub root: Vec<::pyrum_core::types::Root>,
-                    /// `known` (bool, every value): Whether the stored block was already in the blocks DB ('stored block' only).
+                    /// `known` (`bool`, every value): Whether the stored block was already in the blocks DB ('stored block' only).
                     pub known: Vec<bool>,
                     /// Fields the spec does not name (what a newer Rumor logs).
                     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -9373,11 +9373,11 @@ pub mod chain {
                 #[derive(Debug, Clone)]
                 pub struct ChainOnNameSyncByRoot(::pyrum_core::typed::Builder);
                 impl ChainOnNameSyncByRoot {
-                    /// `--peer` (peer_id): Peers to make blocks-by-root request to.
+                    /// `--peer` (`peer_id`): Peers to make blocks-by-root request to.
                     pub fn peer(self, value: ::pyrum_core::types::PeerId) -> Self {
                         Self(self.0.flag("peer", value))
                     }
-                    /// `--roots` (list<root>): Block roots to request
+                    /// `--roots` (`list<root>`): Block roots to request
                     pub fn roots(
                         self,
                         value: impl IntoIterator<
@@ -9396,23 +9396,23 @@ pub mod chain {
                                 ),
                         )
                     }
-                    /// `--timeout` (duration, default 20s): Timeout for full request and response. 0 to disable
+                    /// `--timeout` (`duration`, default 20s): Timeout for full request and response. 0 to disable
                     pub fn timeout(self, value: ::std::time::Duration) -> Self {
                         Self(self.0.flag("timeout", value))
                     }
-                    /// `--process-timeout` (duration, default 20s): Timeout for parallel processing of blocks. 0 to disable.
+                    /// `--process-timeout` (`duration`, default 20s): Timeout for parallel processing of blocks. 0 to disable.
                     pub fn process_timeout(self, value: ::std::time::Duration) -> Self {
                         Self(self.0.flag("process-timeout", value))
                     }
-                    /// `--compression` (compression, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
+                    /// `--compression` (`compression`, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
                     pub fn compression(self, value: Compression) -> Self {
                         Self(self.0.flag("compression", value))
                     }
-                    /// `--store` (bool, default true): If the blocks should be stored in the blocks DB
+                    /// `--store` (`bool`, default true): If the blocks should be stored in the blocks DB
                     pub fn store(self, value: bool) -> Self {
                         Self(self.0.flag("store", value))
                     }
-                    /// `--process` (bool, default true): If the blocks should be added to the current chain view, ignored otherwise
+                    /// `--process` (`bool`, default true): If the blocks should be added to the current chain view, ignored otherwise
                     pub fn process(self, value: bool) -> Self {
                         Self(self.0.flag("process", value))
                     }
@@ -9429,15 +9429,15 @@ pub mod chain {
                 #[derive(Debug, Clone)]
                 #[non_exhaustive]
                 pub struct ChainOnNameSyncByRootResult {
-                    /// `chunk` (sync_chunk, every value): One per response chunk: debug 'Received block', or warning 'Received error response' (with msg).
+                    /// `chunk` (`sync_chunk`, every value): One per response chunk: debug 'Received block', or warning 'Received error response' (with msg).
                     pub chunk: Vec<SyncChunk>,
-                    /// `i` (i64, every value): 1-based index of the received block (debug 'processed block'/'stored block').
+                    /// `i` (`i64`, every value): 1-based index of the received block (debug 'processed block'/'stored block').
                     pub i: Vec<i64>,
-                    /// `slot` (slot, every value): Slot of the processed/stored block.
+                    /// `slot` (`slot`, every value): Slot of the processed/stored block.
                     pub slot: Vec<u64>,
-                    /// `root` (root, every value): Block root of the processed/stored block, hex without 0x.
+                    /// `root` (`root`, every value): Block root of the processed/stored block, hex without 0x.
                     pub root: Vec<::pyrum_core::types::Root>,
-                    /// `known` (bool, every value): Whether the stored block was already in the blocks DB ('stored block' only).
+                    /// `known` (`bool`, every value): Whether the stored block was already in the blocks DB ('stored block' only).
                     pub known: Vec<bool>,
                     /// Fields the spec does not name (what a newer Rumor logs).
                     pub extra: ::serde_json::Map<String, ::serde_json::Value>,

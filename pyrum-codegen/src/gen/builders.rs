@@ -63,7 +63,7 @@ impl Gen<'_> {
         let base = self.rust_type(&p.ty);
         if p.role == Role::Variadic {
             let doc = self.doc(&with_help(
-                &format!("Words for `{name}` ({ty}), sent bare after `--`"),
+                &format!("Words for `{name}` (`{ty}`), sent bare after `--`"),
                 p.help,
             ));
             return quote! {
@@ -74,9 +74,9 @@ impl Gen<'_> {
             };
         }
         let what = match (p.role, p.default) {
-            (Role::Optional, _) => format!("`[{name}]` ({ty}, optional positional)"),
-            (_, Some(d)) => format!("`--{name}` ({ty}, default {})", plain(d)),
-            (_, None) => format!("`--{name}` ({ty})"),
+            (Role::Optional, _) => format!("`[{name}]` (`{ty}`, optional positional)"),
+            (_, Some(d)) => format!("`--{name}` (`{ty}`, default {})", plain(d)),
+            (_, None) => format!("`--{name}` (`{ty}`)"),
         };
         let doc = self.doc(&with_help(&what, p.help));
         let pty = self.param_type(&p.ty);

@@ -39,7 +39,7 @@ impl Gen<'_> {
             } else {
                 (quote!(#t), quote!(record.required(#key)?), "")
             };
-            let fdoc = self.doc(&with_help(&format!("`{key}` ({}{how})", f.ty), f.help));
+            let fdoc = self.doc(&with_help(&format!("`{key}` (`{}`{how})", f.ty), f.help));
             decls.push(quote!(#fdoc pub #ident: #ty,));
             inits.push(quote!(#ident: #init,));
         }

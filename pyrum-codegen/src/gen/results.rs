@@ -66,7 +66,7 @@ impl Gen<'_> {
             let key = f.key;
             let t = self.rust_type(&f.ty);
             let doc = self.doc(&with_help(
-                &format!("Every `{key}` ({}) logged in the background", f.ty),
+                &format!("Every `{key}` (`{}`) logged in the background", f.ty),
                 f.help,
             ));
             quote! {
@@ -135,7 +135,7 @@ impl Gen<'_> {
                 ),
                 Card::One => (quote!(#t), quote!(out.required(#shown, #key)?), ""),
             };
-            let fdoc = self.doc(&with_help(&format!("`{key}` ({}{how})", f.ty), f.help));
+            let fdoc = self.doc(&with_help(&format!("`{key}` (`{}`{how})", f.ty), f.help));
             decls.push(quote!(#fdoc pub #ident: #ty,));
             inits.push(quote!(#ident: #init,));
         }

@@ -134,11 +134,11 @@ impl ::pyrum_core::types::FromField for Compression {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct SyncChunk {
-    /// `chunk_index` (u64): Index of the chunk
+    /// `chunk_index` (`u64`): Index of the chunk
     pub chunk_index: u64,
-    /// `from` (peer_id)
+    /// `from` (`peer_id`)
     pub from: ::pyrum_core::types::PeerId,
-    /// `msg` (string, when present): Message of an error chunk
+    /// `msg` (`string`, when present): Message of an error chunk
     pub msg: Option<String>,
     /// Keys the spec does not name (what a newer Rumor logs).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -245,11 +245,11 @@ pub mod host {
     impl HostListen {
         /// `--tcp` when not set.
         pub const DEFAULT_TCP: u16 = 9000;
-        /// `--ip` (ip): If no IP is specified, network interfaces are checked for one.
+        /// `--ip` (`ip`): If no IP is specified, network interfaces are checked for one.
         pub fn ip(self, value: impl Into<::std::net::IpAddr>) -> Self {
             Self(self.0.flag("ip", Into::<::std::net::IpAddr>::into(value)))
         }
-        /// `--tcp` (u16, default 9000): If no tcp port is specified, it defaults to the ENR TCP port.
+        /// `--tcp` (`u16`, default 9000): If no tcp port is specified, it defaults to the ENR TCP port.
         pub fn tcp(self, value: u16) -> Self {
             Self(self.0.flag("tcp", value))
         }
@@ -261,7 +261,7 @@ pub mod host {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct HostListenResult {
-        /// `addr` (multiaddr): the address with /p2p/\<peer-id\>
+        /// `addr` (`multiaddr`): the address with /p2p/\<peer-id\>
         pub addr: ::pyrum_core::types::Multiaddr,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -286,7 +286,7 @@ pub mod host {
     #[derive(Debug, Clone)]
     pub struct HostNotify(::pyrum_core::typed::Builder);
     impl HostNotify {
-        /// Words for `events` (string), sent bare after `--`: Event types to watch.
+        /// Words for `events` (`string`), sent bare after `--`: Event types to watch.
         pub fn events<I: IntoIterator<Item = S>, S: Into<String>>(
             self,
             words: I,
@@ -313,7 +313,7 @@ pub mod host {
         }
     }
     impl HostNotifyCall {
-        /// Every `event` (string) logged in the background
+        /// Every `event` (`string`) logged in the background
         pub fn stream_event(&self) -> ::pyrum_core::Values<String> {
             self.0.values("event")
         }
@@ -357,11 +357,11 @@ pub mod peer {
     #[derive(Debug, Clone)]
     pub struct PeerConnect(::pyrum_core::typed::Builder);
     impl PeerConnect {
-        /// `[tag]` (string, optional positional): Optionally tag the peer upon connection, e.g. tag 'bootnode'
+        /// `[tag]` (`string`, optional positional): Optionally tag the peer upon connection, e.g. tag 'bootnode'
         pub fn tag(self, value: impl Into<String>) -> Self {
             Self(self.0.flag("tag", Into::<String>::into(value)))
         }
-        /// `--timeout` (duration, default 10s): connection timeout, 0 to disable
+        /// `--timeout` (`duration`, default 10s): connection timeout, 0 to disable
         pub fn timeout(self, value: ::std::time::Duration) -> Self {
             Self(self.0.flag("timeout", value))
         }
@@ -373,7 +373,7 @@ pub mod peer {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct PeerConnectResult {
-        /// `peer_id` (peer_id)
+        /// `peer_id` (`peer_id`)
         pub peer_id: ::pyrum_core::types::PeerId,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -400,7 +400,7 @@ pub mod peer {
     impl PeerConnectall {
         /// `--workers` when not set.
         pub const DEFAULT_WORKERS: u64 = 1;
-        /// `--workers` (u64, default 1): how many parallel routines should be attempting connections
+        /// `--workers` (`u64`, default 1): how many parallel routines should be attempting connections
         pub fn workers(self, value: u64) -> Self {
             Self(self.0.flag("workers", value))
         }
@@ -434,7 +434,7 @@ pub mod peer {
         #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub struct PeerStatusGetResult {
-            /// `status` (status)
+            /// `status` (`status`)
             pub status: ::pyrum_core::types::ssz::Status,
             /// Fields the spec does not name (what a newer Rumor logs).
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -532,11 +532,11 @@ pub mod rpc {
             #[derive(Debug, Clone)]
             pub struct RpcStatusReqRaw(::pyrum_core::typed::Builder);
             impl RpcStatusReqRaw {
-                /// `--compression` (compression, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
+                /// `--compression` (`compression`, default snappy): Compression. 'none' to disable, 'snappy' for streaming-snappy
                 pub fn compression(self, value: Compression) -> Self {
                     Self(self.0.flag("compression", value))
                 }
-                /// `--raw` (bool, default false): If chunks should be logged as raw hex-encoded byte strings
+                /// `--raw` (`bool`, default false): If chunks should be logged as raw hex-encoded byte strings
                 pub fn raw(self, value: bool) -> Self {
                     Self(self.0.flag("raw", value))
                 }
@@ -555,9 +555,9 @@ pub mod rpc {
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct RpcStatusReqRawStep {
-                /// `chunk_index` (u64, when logged)
+                /// `chunk_index` (`u64`, when logged)
                 pub chunk_index: Option<u64>,
-                /// `data` (json, when logged)
+                /// `data` (`json`, when logged)
                 pub data: Option<::serde_json::Value>,
                 /// Rumor's message when the step ran but its work failed.
                 pub step_error: Option<String>,
@@ -617,7 +617,7 @@ pub mod dv5 {
     #[derive(Debug, Clone)]
     pub struct Dv5Run(::pyrum_core::typed::Builder);
     impl Dv5Run {
-        /// `[bootnodes]` (list<enr_or_enode>, optional positional): Bootnodes for dv5
+        /// `[bootnodes]` (`list<enr_or_enode>`, optional positional): Bootnodes for dv5
         pub fn bootnodes(
             self,
             value: impl IntoIterator<Item = impl Into<::pyrum_core::types::EnrOrEnode>>,
@@ -653,7 +653,7 @@ pub mod dv5 {
         }
     }
     impl Dv5RunCall {
-        /// Every `err` (string) logged in the background
+        /// Every `err` (`string`) logged in the background
         pub fn stream_err(&self) -> ::pyrum_core::Values<String> {
             self.0.values("err")
         }
@@ -671,7 +671,7 @@ pub mod dv5 {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct Dv5LookupResult {
-        /// `nodes` (list<enr>)
+        /// `nodes` (`list<enr>`)
         pub nodes: Vec<::pyrum_core::types::Enr>,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -714,7 +714,7 @@ pub mod enr {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub struct EnrViewResult {
-        /// `enr_kv` (map<string>, when logged)
+        /// `enr_kv` (`map<string>`, when logged)
         pub enr_kv: Option<::std::collections::BTreeMap<String, String>>,
         /// Fields the spec does not name (what a newer Rumor logs).
         pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -791,7 +791,7 @@ pub mod chain {
             #[derive(Debug, Clone)]
             pub struct ChainThisSyncByRoot(::pyrum_core::typed::Builder);
             impl ChainThisSyncByRoot {
-                /// `--roots` (list<root>): Block roots to request
+                /// `--roots` (`list<root>`): Block roots to request
                 pub fn roots(
                     self,
                     value: impl IntoIterator<Item = impl Into<::pyrum_core::types::Root>>,
@@ -821,7 +821,7 @@ pub mod chain {
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct ChainThisSyncByRootResult {
-                /// `chunk` (sync_chunk, every value)
+                /// `chunk` (`sync_chunk`, every value)
                 pub chunk: Vec<SyncChunk>,
                 /// Fields the spec does not name (what a newer Rumor logs).
                 pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -902,7 +902,7 @@ pub mod blocks {
             #[derive(Debug, Clone)]
             #[non_exhaustive]
             pub struct BlocksOnNameListResult {
-                /// `roots` (list<root>)
+                /// `roots` (`list<root>`)
                 pub roots: Vec<::pyrum_core::types::Root>,
                 /// Fields the spec does not name (what a newer Rumor logs).
                 pub extra: ::serde_json::Map<String, ::serde_json::Value>,
