@@ -15,7 +15,7 @@ use std::collections::hash_map::RandomState;
 use std::collections::VecDeque;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, OnceLock, Weak};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -554,10 +554,15 @@ impl Conn {
 
 /// Rumor's admin note `{"args":[...],"level":"trace","msg":"Started <id>",...}`, written for
 /// every call in bare mode and routed nowhere: skipped before parsing. (Inside a JSON string a
-/// `"` is escaped, so these bytes can only be the entry's own keys.)
+/// `"` is escaped, so these bytes can only be the entry's own keys.) The searchers are built
+/// once: `memmem::find` would build one per line.
 fn is_started_line(line: &str) -> bool {
-    let has = |needle: &str| memchr::memmem::find(line.as_bytes(), needle.as_bytes()).is_some();
-    line.starts_with(r#"{"args":["#)
-        && has(r#""level":"trace","msg":"Started "#)
-        && !has(r#""call_id":""#)
+    use memchr::memmem::Finder;
+    static STARTED: LazyLock<Finder> =
+        LazyLock::new(|| Finder::new(r#""level":"trace","msg":"Started "#));
+    static CALL_ID: LazyLock<Finder> = LazyLock::new(|| Finder::new(r#""call_id":""#));
+    let line = line.as_bytes();
+    line.starts_with(br#"{"args":["#)
+        && STARTED.find(line).is_some()
+        && CALL_ID.find(line).is_none()
 }
