@@ -36,8 +36,8 @@
 //! | `rpc blocks-by-root` | [`BeaconBlocksByRootRequest`] | a `SignedBeaconBlock` per chunk (bytes: [`HexBytes`](crate::types::HexBytes)) |
 
 pub use pyrum_core::types::ssz::{
-    BeaconBlocksByRangeRequest, BeaconBlocksByRootRequest, Decode, Encode, Goodbye, MetaData, Ping,
-    Status,
+    genesis_state_ssz, BeaconBlocksByRangeRequest, BeaconBlocksByRootRequest, Decode, Encode,
+    Goodbye, MetaData, Ping, Status,
 };
 use pyrum_core::Result;
 

@@ -7,12 +7,12 @@ use std::time::Duration;
 use pyrum::commands::{BlockSummary, StateSummary, SyncChunk};
 use pyrum::gossip::GossipExt;
 use pyrum::prelude::*;
-use pyrum::ssz::{BeaconBlocksByRangeRequest, MetaData, Status};
+use pyrum::ssz::{genesis_state_ssz, BeaconBlocksByRangeRequest, MetaData, Status};
 
 #[allow(dead_code)]
 mod common;
 
-use common::chain::{genesis_state_ssz, signed_block_ssz, Block, TempDir};
+use common::chain::{signed_block_ssz, Block, TempDir};
 
 /// Bounds each wait for an entry that a long-running call logs.
 const LIMIT: Duration = Duration::from_secs(20);

@@ -385,6 +385,57 @@ from_object!(BeaconBlocksByRangeRequest, "blocks-by-range request" {
     step
 });
 
+/// A phase-0 mainnet `BeaconState` at slot 0, SSZ-encoded, with one active validator of 32 ETH
+/// and every other field zero: the smallest state Rumor's `chain create` starts from (it
+/// computes a proposer, so it needs an active validator). Write it to a file, import it with
+/// `states db import --input=<file>`, then `chain create <name> <state root>` with the root that
+/// logs. About 2.6 MB, mostly the fixed-size history vectors.
+pub fn genesis_state_ssz() -> Vec<u8> {
+    const SLOTS_PER_HISTORICAL_ROOT: usize = 8192;
+    const EPOCHS_PER_HISTORICAL_VECTOR: usize = 65536;
+    const EPOCHS_PER_SLASHINGS_VECTOR: usize = 8192;
+    const VALIDATOR: usize = 48 + 32 + 8 + 1 + 4 * 8;
+    // Fields up to the first list, in order: genesis_time, genesis_validators_root, slot,
+    // fork, latest_block_header, block_roots, state_roots.
+    let head = 8 + 32 + 8 + 16 + 112 + 2 * SLOTS_PER_HISTORICAL_ROOT * 32;
+    let fixed = head
+        + 4 // historical_roots (offset)
+        + 72 // eth1_data
+        + 4 // eth1_data_votes (offset)
+        + 8 // eth1_deposit_index
+        + 4 + 4 // validators, balances (offsets)
+        + EPOCHS_PER_HISTORICAL_VECTOR * 32 // randao_mixes
+        + EPOCHS_PER_SLASHINGS_VECTOR * 8 // slashings
+        + 4 + 4 // previous/current epoch attestations (offsets)
+        + 1 + 3 * 40; // justification_bits, three checkpoints
+    let offset = |n: usize| u32::try_from(n).expect("small offsets").to_le_bytes();
+    let mut b = vec![0u8; head];
+    b.extend(offset(fixed)); // historical_roots: empty
+    b.extend([0; 72]);
+    b.extend(offset(fixed)); // eth1_data_votes: empty
+    b.extend([0; 8]);
+    b.extend(offset(fixed)); // validators: one
+    b.extend(offset(fixed + VALIDATOR)); // balances: one
+    b.resize(
+        b.len() + EPOCHS_PER_HISTORICAL_VECTOR * 32 + EPOCHS_PER_SLASHINGS_VECTOR * 8,
+        0,
+    );
+    b.extend(offset(fixed + VALIDATOR + 8)); // previous_epoch_attestations: empty
+    b.extend(offset(fixed + VALIDATOR + 8)); // current_epoch_attestations: empty
+    b.resize(b.len() + 1 + 3 * 40, 0);
+    assert_eq!(b.len(), fixed);
+    let gwei = 32_000_000_000u64.to_le_bytes();
+    b.extend([0; 48 + 32]); // pubkey, withdrawal_credentials
+    b.extend(gwei); // effective_balance
+    b.push(0); // slashed
+    b.extend(0u64.to_le_bytes()); // activation_eligibility_epoch
+    b.extend(0u64.to_le_bytes()); // activation_epoch
+    b.extend(u64::MAX.to_le_bytes()); // exit_epoch
+    b.extend(u64::MAX.to_le_bytes()); // withdrawable_epoch
+    b.extend(gwei); // the balance
+    b
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -521,5 +572,11 @@ mod tests {
         assert!(err.contains("fork_digest"), "{err}");
         let err = MetaData::from_field(&serde_json::json!("0100")).unwrap_err();
         assert!(err.contains("expected metadata as a JSON object"), "{err}");
+    }
+
+    #[test]
+    fn the_genesis_state_has_the_phase0_mainnet_size() {
+        // 2,687,377 fixed bytes, one validator (121) and one balance (8).
+        assert_eq!(genesis_state_ssz().len(), 2_687_377 + 121 + 8);
     }
 }

@@ -29,8 +29,9 @@ use pyrum_codegen::{Spec, PLACEHOLDER};
 pub(crate) use diff::compare;
 #[cfg(test)]
 pub(crate) use diff::Drift;
+use pyrum_core::types::ssz::genesis_state_ssz;
 pub(crate) use session::ScanError;
-use session::{genesis_state_ssz, Session, TempFile};
+use session::{Session, TempFile};
 use usage::{parse_usage, Usage, UsageArg, UsageFlag};
 pub(crate) use write::{render_spec, update_spec};
 

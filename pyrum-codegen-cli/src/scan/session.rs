@@ -176,55 +176,6 @@ impl Drop for TempFile {
     }
 }
 
-/// An SSZ phase0 `BeaconState` for the mainnet preset (what `states create` uses at Rumor
-/// v0.3.6) with one active validator of 32 ETH, everything else zero: the cheapest state that
-/// `chain create` accepts (it computes a proposer, so it needs an active validator). About
-/// 2.6 MB, mostly the fixed-size history vectors.
-pub(crate) fn genesis_state_ssz() -> Vec<u8> {
-    const SLOTS_PER_HISTORICAL_ROOT: usize = 8192;
-    const EPOCHS_PER_HISTORICAL_VECTOR: usize = 65536;
-    const EPOCHS_PER_SLASHINGS_VECTOR: usize = 8192;
-    const VALIDATOR: usize = 48 + 32 + 8 + 1 + 8 * 4;
-    let fixed = 8 + 32 + 8 + 16 // genesis_time, genesis_validators_root, slot, fork
-        + 112 // latest_block_header
-        + 2 * SLOTS_PER_HISTORICAL_ROOT * 32 // block_roots, state_roots
-        + 4 + 72 + 4 + 8 // historical_roots offset, eth1_data, eth1_data_votes offset, eth1_deposit_index
-        + 4 + 4 // validators, balances offsets
-        + EPOCHS_PER_HISTORICAL_VECTOR * 32 + EPOCHS_PER_SLASHINGS_VECTOR * 8
-        + 4 + 4 // attestation list offsets
-        + 1 + 3 * 40; // justification_bits, three checkpoints
-    let offset = |n: usize| (n as u32).to_le_bytes();
-    let mut b = Vec::with_capacity(fixed + VALIDATOR + 8);
-    b.resize(
-        8 + 32 + 8 + 16 + 112 + 2 * SLOTS_PER_HISTORICAL_ROOT * 32,
-        0,
-    );
-    b.extend(offset(fixed)); // historical_roots: empty
-    b.resize(b.len() + 72, 0);
-    b.extend(offset(fixed)); // eth1_data_votes: empty
-    b.resize(b.len() + 8, 0);
-    b.extend(offset(fixed)); // validators: one
-    b.extend(offset(fixed + VALIDATOR)); // balances: one
-    b.resize(
-        b.len() + EPOCHS_PER_HISTORICAL_VECTOR * 32 + EPOCHS_PER_SLASHINGS_VECTOR * 8,
-        0,
-    );
-    b.extend(offset(fixed + VALIDATOR + 8)); // previous_epoch_attestations: empty
-    b.extend(offset(fixed + VALIDATOR + 8)); // current_epoch_attestations: empty
-    b.resize(b.len() + 1 + 3 * 40, 0);
-    assert_eq!(b.len(), fixed);
-    let gwei = 32_000_000_000u64.to_le_bytes();
-    b.resize(b.len() + 48 + 32, 0); // pubkey, withdrawal_credentials
-    b.extend(gwei); // effective_balance
-    b.push(0); // slashed
-    b.extend(0u64.to_le_bytes()); // activation_eligibility_epoch
-    b.extend(0u64.to_le_bytes()); // activation_epoch
-    b.extend(u64::MAX.to_le_bytes()); // exit_epoch
-    b.extend(u64::MAX.to_le_bytes()); // withdrawable_epoch
-    b.extend(gwei); // balance
-    b
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,11 +197,5 @@ mod tests {
         )
         .unwrap();
         assert_eq!(binary_version(&real), Some(spec.rumor_version));
-    }
-
-    #[test]
-    fn the_genesis_state_has_the_phase0_mainnet_size() {
-        // 2,687,377 fixed bytes, one validator (121) and one balance (8).
-        assert_eq!(genesis_state_ssz().len(), 2_687_377 + 121 + 8);
     }
 }
