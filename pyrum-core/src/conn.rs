@@ -8,7 +8,7 @@
 //! first come first served (a semaphore, so a million waiting calls cost no scans).
 //!
 //! Reading: one task parses each line outside the lock, routes it, sends what the router
-//! released, wakes the waiters, and publishes the rest as session events. It also fails setups
+//! released, wakes the waiters, and publishes the rest as session events. A thread fails setups
 //! whose deadline passed.
 
 use std::collections::hash_map::RandomState;
@@ -96,6 +96,10 @@ pub struct WireInfo {
     pub transport: String,
 }
 
+/// Above this many open calls, a new call's line goes to the writer task instead of being
+/// written by its caller.
+const BUSY: usize = 4;
+
 /// The outgoing side: lines waiting for the sink; `true` for a line that holds a permit.
 struct Outbox {
     sink: LineSink,
@@ -116,7 +120,7 @@ pub(crate) struct Conn {
     permits: Arc<Semaphore>,
     /// Wakes the writer task.
     write: Arc<Notify>,
-    /// Wakes the reader task: the first setup deadline appeared, or a write failed.
+    /// Wakes the reader task: a write failed.
     wake_reader: Arc<Notify>,
     /// Why writing failed; the reader task ends the connection with it (and the transport's
     /// explanation, e.g. a child's exit status and stderr).
@@ -179,6 +183,9 @@ impl Conn {
         let write = conn.write.clone();
         tokio::spawn(writer_task(weak.clone(), write));
         let wake_reader = conn.wake_reader.clone();
+        if let Some(limit) = conn.config.setup_timeout {
+            watch_deadlines(weak.clone(), limit);
+        }
         tokio::spawn(reader_task(weak, stream, describe_close, wake_reader, stop_rx, name));
         conn
     }
@@ -289,14 +296,15 @@ impl Conn {
         cx: &Context<'_>,
     ) -> Result<u64> {
         let deadline = self.config.setup_timeout.map(|t| Instant::now() + t);
-        let (n, first_deadline) =
-            self.lock_router().open_call(display, cancel_on_drop, deadline)?;
+        let (n, busy) = {
+            let mut router = self.lock_router();
+            (router.open_call(display, cancel_on_drop, deadline)?, router.pending() > BUSY)
+        };
         let line = line(n);
         tracing::trace!(target: "pyrum::wire", "send {line}");
-        self.push_line(line, true, Some(cx));
-        if first_deadline && deadline.is_some() {
-            self.wake_reader.notify_one();
-        }
+        // One call at a time, the caller writes its line itself; with many in flight, the
+        // writer task sends them in batches (one write wakes Rumor for many lines).
+        self.push_line(line, true, (!busy).then_some(cx));
         Ok(n)
     }
 
@@ -428,6 +436,25 @@ async fn writer_task(conn: Weak<Conn>, write: Arc<Notify>) {
     }
 }
 
+/// Fails setups whose deadline passed, from a thread that looks every eighth of the limit (a
+/// failure comes at most that late). Not a tokio timer: while one is armed, every park of the
+/// runtime arms a kernel timer too, which cost about 5 µs per call here (BENCHMARKS.md).
+fn watch_deadlines(conn: Weak<Conn>, limit: Duration) {
+    let tick = (limit / 8).clamp(Duration::from_millis(5), Duration::from_secs(1));
+    let watch = move || loop {
+        std::thread::sleep(tick);
+        match conn.upgrade() {
+            Some(conn) if conn.closed.get().is_none() => {
+                conn.with_router(|r| r.sweep(Instant::now(), Some(limit)));
+            }
+            _ => return,
+        }
+    };
+    if let Err(e) = std::thread::Builder::new().name("pyrum-deadlines".into()).spawn(watch) {
+        tracing::warn!(target: "pyrum::wire", "no thread for setup deadlines ({e}): they are not enforced");
+    }
+}
+
 async fn reader_task(
     conn: Weak<Conn>,
     mut stream: crate::transport::LineStream,
@@ -436,9 +463,6 @@ async fn reader_task(
     mut stop: tokio::sync::oneshot::Receiver<()>,
     name: String,
 ) {
-    let sleep = tokio::time::sleep(Duration::from_secs(3600));
-    tokio::pin!(sleep);
-    let mut armed = false;
     let cause = loop {
         tokio::select! {
             biased;
@@ -474,25 +498,11 @@ async fn reader_task(
                 Some(Err(e)) => break format!("{name}: {e}"),
                 None => break format!("{name}: connection closed"),
             },
-            _ = &mut sleep, if armed => {
-                armed = false;
-            }
             _ = wake.notified() => {}
         }
         let Some(conn) = conn.upgrade() else { return };
         if let Some(why) = conn.write_failed.get() {
             break why.clone();
-        }
-        // Setup deadlines: fail what passed, arm the timer for the next one.
-        let limit = conn.config.setup_timeout;
-        if limit.is_some() {
-            let next = conn.with_router(|r| r.sweep(Instant::now(), limit));
-            if let Some(at) = next {
-                if !armed || at < sleep.deadline().into_std() {
-                    sleep.as_mut().reset(at.into());
-                    armed = true;
-                }
-            }
         }
     };
     let cause = match describe_close {

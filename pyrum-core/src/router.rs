@@ -238,14 +238,13 @@ impl Router {
     // ---- calls ------------------------------------------------------------------------------
 
     /// Registers a new call with one handle, before its line (which carries its id) is sent.
-    /// Returns its number, and true when its deadline is the only one (the connection then arms
-    /// its timer).
+    /// Returns its number.
     pub(crate) fn open_call(
         &mut self,
         mut display: String,
         cancel_on_drop: bool,
         deadline: Option<Instant>,
-    ) -> Result<(u64, bool)> {
+    ) -> Result<u64> {
         if let Some(e) = &self.closed {
             return Err(e.clone());
         }
@@ -271,7 +270,7 @@ impl Router {
             }
             self.deadlines.push_back((d, n));
         }
-        Ok((n, self.deadlines.len() == 1))
+        Ok(n)
     }
 
     /// The call's display text (`alice: host view`).
