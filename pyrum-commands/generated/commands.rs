@@ -2,7 +2,14 @@
 
 /// A command's untyped builder on `actor`: its path words; long-running commands are cancelled
 /// when their last handle drops.
-fn pyrum_builder(actor: &::pyrum_core::Actor, path: &[&str], long_running: bool) -> ::pyrum_core::typed::Builder {
+fn pyrum_builder(actor: &::pyrum_core::Actor, path: &'static [&'static str], long_running: bool) -> ::pyrum_core::typed::Builder {
+    let command = ::pyrum_core::Command::path(path).cancel_on_drop(long_running);
+    ::pyrum_core::typed::Builder::new(actor.clone(), command)
+}
+
+/// [`pyrum_builder`] for a path with words known only at run time (`blocks on {name} import`).
+#[allow(dead_code)]
+fn pyrum_builder_named(actor: &::pyrum_core::Actor, path: &[&str], long_running: bool) -> ::pyrum_core::typed::Builder {
     let command = ::pyrum_core::Command::new(path.iter().copied()).cancel_on_drop(long_running);
     ::pyrum_core::typed::Builder::new(actor.clone(), command)
 }
@@ -6585,7 +6592,7 @@ pub mod blocks {
                 /// `blocks on {name} import`: Import a SignedBeaconBlock
                 pub fn import(&self) -> BlocksOnNameImport {
                     BlocksOnNameImport(
-                        pyrum_builder(
+                        pyrum_builder_named(
                             &self.actor,
                             &["blocks", "on", self.names[0usize].as_str(), "import"],
                             false,
@@ -6598,7 +6605,7 @@ pub mod blocks {
                     root: impl Into<::pyrum_core::types::Root>,
                 ) -> BlocksOnNameExport {
                     BlocksOnNameExport(
-                        pyrum_builder(
+                        pyrum_builder_named(
                                 &self.actor,
                                 &["blocks", "on", self.names[0usize].as_str(), "export"],
                                 false,
@@ -6612,7 +6619,7 @@ pub mod blocks {
                     root: impl Into<::pyrum_core::types::Root>,
                 ) -> BlocksOnNameGet {
                     BlocksOnNameGet(
-                        pyrum_builder(
+                        pyrum_builder_named(
                                 &self.actor,
                                 &["blocks", "on", self.names[0usize].as_str(), "get"],
                                 false,
@@ -6626,7 +6633,7 @@ pub mod blocks {
                     root: impl Into<::pyrum_core::types::Root>,
                 ) -> BlocksOnNameRm {
                     BlocksOnNameRm(
-                        pyrum_builder(
+                        pyrum_builder_named(
                                 &self.actor,
                                 &["blocks", "on", self.names[0usize].as_str(), "rm"],
                                 false,
@@ -6637,7 +6644,7 @@ pub mod blocks {
                 /// `blocks on {name} stats`: Show stats of currently managed blocks
                 pub fn stats(&self) -> BlocksOnNameStats {
                     BlocksOnNameStats(
-                        pyrum_builder(
+                        pyrum_builder_named(
                             &self.actor,
                             &["blocks", "on", self.names[0usize].as_str(), "stats"],
                             false,
@@ -6647,7 +6654,7 @@ pub mod blocks {
                 /// `blocks on {name} list`: List known block roots
                 pub fn list(&self) -> BlocksOnNameList {
                     BlocksOnNameList(
-                        pyrum_builder(
+                        pyrum_builder_named(
                             &self.actor,
                             &["blocks", "on", self.names[0usize].as_str(), "list"],
                             false,
@@ -7364,7 +7371,7 @@ pub mod states {
                 /// `states on {name} import`: Import a BeaconState
                 pub fn import(&self) -> StatesOnNameImport {
                     StatesOnNameImport(
-                        pyrum_builder(
+                        pyrum_builder_named(
                             &self.actor,
                             &["states", "on", self.names[0usize].as_str(), "import"],
                             false,
@@ -7377,7 +7384,7 @@ pub mod states {
                     root: impl Into<::pyrum_core::types::Root>,
                 ) -> StatesOnNameExport {
                     StatesOnNameExport(
-                        pyrum_builder(
+                        pyrum_builder_named(
                                 &self.actor,
                                 &["states", "on", self.names[0usize].as_str(), "export"],
                                 false,
@@ -7391,7 +7398,7 @@ pub mod states {
                     root: impl Into<::pyrum_core::types::Root>,
                 ) -> StatesOnNameGet {
                     StatesOnNameGet(
-                        pyrum_builder(
+                        pyrum_builder_named(
                                 &self.actor,
                                 &["states", "on", self.names[0usize].as_str(), "get"],
                                 false,
@@ -7405,7 +7412,7 @@ pub mod states {
                     root: impl Into<::pyrum_core::types::Root>,
                 ) -> StatesOnNameRm {
                     StatesOnNameRm(
-                        pyrum_builder(
+                        pyrum_builder_named(
                                 &self.actor,
                                 &["states", "on", self.names[0usize].as_str(), "rm"],
                                 false,
@@ -7416,7 +7423,7 @@ pub mod states {
                 /// `states on {name} stats`: Show stats of currently managed states
                 pub fn stats(&self) -> StatesOnNameStats {
                     StatesOnNameStats(
-                        pyrum_builder(
+                        pyrum_builder_named(
                             &self.actor,
                             &["states", "on", self.names[0usize].as_str(), "stats"],
                             false,
@@ -7426,7 +7433,7 @@ pub mod states {
                 /// `states on {name} list`: List known state roots
                 pub fn list(&self) -> StatesOnNameList {
                     StatesOnNameList(
-                        pyrum_builder(
+                        pyrum_builder_named(
                             &self.actor,
                             &["states", "on", self.names[0usize].as_str(), "list"],
                             false,
@@ -8639,7 +8646,7 @@ pub mod chain {
                     root: impl Into<::pyrum_core::types::Root>,
                 ) -> ChainOnNameAttestation {
                     ChainOnNameAttestation(
-                        pyrum_builder(
+                        pyrum_builder_named(
                                 &self.actor,
                                 &[
                                     "chain",
@@ -8658,7 +8665,7 @@ pub mod chain {
                     root: impl Into<::pyrum_core::types::Root>,
                 ) -> ChainOnNameBlock {
                     ChainOnNameBlock(
-                        pyrum_builder(
+                        pyrum_builder_named(
                                 &self.actor,
                                 &["chain", "on", self.names[0usize].as_str(), "block"],
                                 false,
@@ -8704,7 +8711,7 @@ pub mod chain {
                 /// `chain on {name} votes`: List the latest votes of validators
                 pub fn votes(&self) -> ChainOnNameVotes {
                     ChainOnNameVotes(
-                        pyrum_builder(
+                        pyrum_builder_named(
                             &self.actor,
                             &["chain", "on", self.names[0usize].as_str(), "votes"],
                             false,
@@ -8757,7 +8764,7 @@ pub mod chain {
                     /// `chain on {name} hot cold`: View (a subtree of) the hot chain.
                     pub fn cold(&self) -> ChainOnNameHotCold {
                         ChainOnNameHotCold(
-                            pyrum_builder(
+                            pyrum_builder_named(
                                 &self.actor,
                                 &[
                                     "chain",
@@ -8820,7 +8827,7 @@ pub mod chain {
                     /// `chain on {name} cold cold`: View (a range of) the cold chain.
                     pub fn cold(&self) -> ChainOnNameColdCold {
                         ChainOnNameColdCold(
-                            pyrum_builder(
+                            pyrum_builder_named(
                                 &self.actor,
                                 &[
                                     "chain",
@@ -8881,7 +8888,7 @@ pub mod chain {
                     /// `chain on {name} head get`: Get the head of the chain.
                     pub fn get(&self) -> ChainOnNameHeadGet {
                         ChainOnNameHeadGet(
-                            pyrum_builder(
+                            pyrum_builder_named(
                                 &self.actor,
                                 &[
                                     "chain",
@@ -8900,7 +8907,7 @@ pub mod chain {
                         root: impl Into<::pyrum_core::types::Root>,
                     ) -> ChainOnNameHeadSet {
                         ChainOnNameHeadSet(
-                            pyrum_builder(
+                            pyrum_builder_named(
                                     &self.actor,
                                     &[
                                         "chain",
@@ -8917,7 +8924,7 @@ pub mod chain {
                     /// `chain on {name} head follow`: Follow the head of the chain or not.
                     pub fn follow(&self, following: bool) -> ChainOnNameHeadFollow {
                         ChainOnNameHeadFollow(
-                            pyrum_builder(
+                            pyrum_builder_named(
                                     &self.actor,
                                     &[
                                         "chain",
@@ -8995,7 +9002,7 @@ pub mod chain {
                     /// `chain on {name} serve by-range`: Serve the chain by slot range.
                     pub fn by_range(&self) -> ChainOnNameServeByRange {
                         ChainOnNameServeByRange(
-                            pyrum_builder(
+                            pyrum_builder_named(
                                 &self.actor,
                                 &[
                                     "chain",
@@ -9011,7 +9018,7 @@ pub mod chain {
                     /// `chain on {name} serve by-root`: Serve the chain by block root.
                     pub fn by_root(&self) -> ChainOnNameServeByRoot {
                         ChainOnNameServeByRoot(
-                            pyrum_builder(
+                            pyrum_builder_named(
                                 &self.actor,
                                 &[
                                     "chain",
@@ -9242,7 +9249,7 @@ pub mod chain {
                     /// `chain on {name} sync by-range`: Sync the chain by slot range.
                     pub fn by_range(&self) -> ChainOnNameSyncByRange {
                         ChainOnNameSyncByRange(
-                            pyrum_builder(
+                            pyrum_builder_named(
                                 &self.actor,
                                 &[
                                     "chain",
@@ -9258,7 +9265,7 @@ pub mod chain {
                     /// `chain on {name} sync by-root`: Sync the chain by requesting blocks by root.
                     pub fn by_root(&self) -> ChainOnNameSyncByRoot {
                         ChainOnNameSyncByRoot(
-                            pyrum_builder(
+                            pyrum_builder_named(
                                 &self.actor,
                                 &[
                                     "chain",

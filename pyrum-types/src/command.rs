@@ -21,7 +21,9 @@ use crate::ToArg;
 #[derive(Debug, Clone, Default)]
 #[must_use]
 pub struct Command {
-    /// Path words, then flags.
+    /// Path words known at compile time (what the typed bindings give): not copied per call.
+    path: &'static [&'static str],
+    /// Path words given at run time, then flags.
     words: Vec<String>,
     positionals: Vec<String>,
     cancel_on_drop: bool,
@@ -36,8 +38,21 @@ impl Command {
     {
         Command {
             words: path.into_iter().map(Into::into).collect(),
-            positionals: Vec::new(),
-            cancel_on_drop: false,
+            ..Command::default()
+        }
+    }
+
+    /// A command from path words known at compile time, kept without a copy (the typed
+    /// bindings build every call this way).
+    ///
+    /// ```
+    /// use pyrum_types::Command;
+    /// assert_eq!(Command::path(&["host", "view"]).words(), ["host", "view"]);
+    /// ```
+    pub fn path(path: &'static [&'static str]) -> Command {
+        Command {
+            path,
+            ..Command::default()
         }
     }
 
@@ -71,20 +86,16 @@ impl Command {
 
     /// The words as Rumor will receive them (before quoting).
     pub fn words(&self) -> Vec<String> {
-        let mut words = self.words.clone();
-        if !self.positionals.is_empty() {
-            words.push("--".into());
-            words.extend(self.positionals.iter().cloned());
-        }
-        words
+        self.each_word().map(str::to_string).collect()
     }
 
     /// The words, as [`words`](Self::words) gives them, without copying.
     pub fn each_word(&self) -> impl Iterator<Item = &str> {
         let sep = (!self.positionals.is_empty()).then_some("--");
-        self.words
+        self.path
             .iter()
-            .map(String::as_str)
+            .copied()
+            .chain(self.words.iter().map(String::as_str))
             .chain(sep)
             .chain(self.positionals.iter().map(String::as_str))
     }

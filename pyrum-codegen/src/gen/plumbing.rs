@@ -14,7 +14,14 @@ use crate::ir::Leaf;
 /// macro bodies); `{core}` stands for the runtime crate's path.
 const PLUMBING: &str = r#"/// A command's untyped builder on `actor`: its path words; long-running commands are cancelled
 /// when their last handle drops.
-fn pyrum_builder(actor: &{core}::Actor, path: &[&str], long_running: bool) -> {core}::typed::Builder {
+fn pyrum_builder(actor: &{core}::Actor, path: &'static [&'static str], long_running: bool) -> {core}::typed::Builder {
+    let command = {core}::Command::path(path).cancel_on_drop(long_running);
+    {core}::typed::Builder::new(actor.clone(), command)
+}
+
+/// [`pyrum_builder`] for a path with words known only at run time (`blocks on {name} import`).
+#[allow(dead_code)]
+fn pyrum_builder_named(actor: &{core}::Actor, path: &[&str], long_running: bool) -> {core}::typed::Builder {
     let command = {core}::Command::new(path.iter().copied()).cancel_on_drop(long_running);
     {core}::typed::Builder::new(actor.clone(), command)
 }

@@ -144,6 +144,11 @@ impl Gen<'_> {
                 quote!(#w)
             }
         });
+        let helper = if leaf.cmd.path.iter().any(|w| w == PLACEHOLDER) {
+            quote!(pyrum_builder_named)
+        } else {
+            quote!(pyrum_builder)
+        };
         let long_running = leaf.cmd.long_running || !self.typed(leaf);
         let doc = self.doc(&format!(
             "`{}`: {}",
@@ -152,7 +157,7 @@ impl Gen<'_> {
         ));
         quote! {
             #doc #vis fn #method(&self #(, #params)*) -> #builder {
-                #builder(pyrum_builder(#borrowed, &[#(#words),*], #long_running) #(#flags)*)
+                #builder(#helper(#borrowed, &[#(#words),*], #long_running) #(#flags)*)
             }
         }
     }

@@ -2,7 +2,14 @@
 
 /// A command's untyped builder on `actor`: its path words; long-running commands are cancelled
 /// when their last handle drops.
-fn pyrum_builder(actor: &::pyrum_core::Actor, path: &[&str], long_running: bool) -> ::pyrum_core::typed::Builder {
+fn pyrum_builder(actor: &::pyrum_core::Actor, path: &'static [&'static str], long_running: bool) -> ::pyrum_core::typed::Builder {
+    let command = ::pyrum_core::Command::path(path).cancel_on_drop(long_running);
+    ::pyrum_core::typed::Builder::new(actor.clone(), command)
+}
+
+/// [`pyrum_builder`] for a path with words known only at run time (`blocks on {name} import`).
+#[allow(dead_code)]
+fn pyrum_builder_named(actor: &::pyrum_core::Actor, path: &[&str], long_running: bool) -> ::pyrum_core::typed::Builder {
     let command = ::pyrum_core::Command::new(path.iter().copied()).cancel_on_drop(long_running);
     ::pyrum_core::typed::Builder::new(actor.clone(), command)
 }
@@ -879,7 +886,7 @@ pub mod blocks {
                 /// `blocks on {name} list`: List blocks
                 pub fn list(&self) -> BlocksOnNameList {
                     BlocksOnNameList(
-                        pyrum_builder(
+                        pyrum_builder_named(
                             &self.actor,
                             &["blocks", "on", self.names[0usize].as_str(), "list"],
                             false,
