@@ -10,6 +10,7 @@
 //! Every measurement of calls runs in a child process of this binary (or the venv's Python),
 //! so the peak RSS reported is that client's own (VmHWM of its /proc status).
 
+mod floor;
 mod raw;
 mod sdk;
 
@@ -118,6 +119,19 @@ fn child(args: &[String]) {
             result
                 .unwrap_or_else(|e| panic!("sdk run failed: {e}"))
                 .to_json()
+        }
+        // The tokio floor, one call at a time, in the three places a caller runs.
+        Some("floor") => {
+            let rt = runtime(args[1].ends_with("-current"));
+            let n = num(2);
+            let run = if args[1].ends_with("-task") {
+                let bin = bin.clone();
+                rt.block_on(rt.spawn(async move { floor::run(&bin, n).await }))
+                    .expect("the task")
+            } else {
+                rt.block_on(floor::run(&bin, n))
+            };
+            run.to_json()
         }
         Some("scale") => {
             let rt = runtime(false);
@@ -358,6 +372,9 @@ fn bench(args: &[String]) {
     const SDK_TASK: &str = "pyrum-rs, caller in a spawned task";
     const SDK_CURRENT: &str = "pyrum-rs, current-thread runtime";
     const RAW: &str = "raw pipe";
+    const FLOOR: &str = "tokio floor (no SDK), in `block_on`";
+    const FLOOR_TASK: &str = "tokio floor (no SDK), in a spawned task";
+    const FLOOR_CURRENT: &str = "tokio floor (no SDK), current-thread runtime";
     const PY: &str = "pyrum 0.3.0 (Python)";
     let mut rows: Vec<(&str, &str, usize, usize, Run)> = Vec::new();
     for pipelined in [true, false] {
@@ -374,6 +391,9 @@ fn bench(args: &[String]) {
                 (SDK, "sdk", "seq"),
                 (SDK_TASK, "sdk", "seq-task"),
                 (SDK_CURRENT, "sdk", "seq-current"),
+                (FLOOR, "floor", "seq"),
+                (FLOOR_TASK, "floor", "seq-task"),
+                (FLOOR_CURRENT, "floor", "seq-current"),
             ]
         };
         for &n in &o.ns {
@@ -515,22 +535,47 @@ fn bench(args: &[String]) {
     p(&mut md, String::new());
     p(
         &mut md,
-        "Ratios (throughput; targets: SDK ≥ 0.9× raw pipe, ≥ 10× pyrum 0.3.0):".into(),
+        "Ratios (targets: throughput ≥ 0.9× the raw pipe's and ≥ 10× pyrum 0.3.0's; client CPU \
+         per call ≤ 1.5× the raw pipe's). The tokio floor, where it was run, is the same loop \
+         with no SDK in the same place (`pyrum-bench/src/floor.rs`): what tokio itself costs \
+         there."
+            .into(),
     );
     p(&mut md, String::new());
     p(
         &mut md,
-        "| SDK | mode | N | SDK / raw pipe | SDK / pyrum 0.3.0 |".into(),
+        "| SDK | mode | N | SDK / raw pipe | client CPU / raw pipe's | tokio floor / raw pipe | \
+         floor's CPU / raw pipe's | SDK / pyrum 0.3.0 |"
+            .into(),
     );
-    p(&mut md, "|---|---|---:|---:|---:|".into());
+    p(&mut md, "|---|---|---:|---:|---:|---:|---:|---:|".into());
     for (name, mode, n, _, sdk) in rows
         .iter()
         .filter(|r| [SDK, SDK_TASK, SDK_CURRENT].contains(&r.0))
     {
-        let find = |c: &str| {
+        let run = |c: &str| {
             rows.iter()
                 .find(|r| r.0 == c && r.1 == *mode && r.2 == *n)
-                .map(|r| r.4.rate())
+                .map(|r| &r.4)
+        };
+        let find = |c: &str| run(c).map(Run::rate);
+        let raw = run(RAW);
+        let cpu = |of: Option<&Run>| match (of, raw) {
+            (Some(of), Some(raw)) => {
+                let x = of.cpu_us_per_call() / raw.cpu_us_per_call();
+                format!("{x:.2}× {}", if x <= 1.5 { "✓" } else { "✗" })
+            }
+            _ => "–".into(),
+        };
+        let floor = match *name {
+            SDK => run(FLOOR),
+            SDK_TASK => run(FLOOR_TASK),
+            SDK_CURRENT => run(FLOOR_CURRENT),
+            _ => None,
+        };
+        let floor_ratio = match (floor, raw) {
+            (Some(f), Some(r)) => format!("{:.2}×", f.rate() / r.rate()),
+            _ => "–".into(),
         };
         let ratio = |other: Option<f64>, target: f64| match other {
             Some(o) => {
@@ -542,8 +587,10 @@ fn bench(args: &[String]) {
         p(
             &mut md,
             format!(
-                "| {name} | {mode} | {n} | {} | {} |",
+                "| {name} | {mode} | {n} | {} | {} | {floor_ratio} | {} | {} |",
                 ratio(find(RAW), 0.9),
+                cpu(Some(sdk)),
+                cpu(floor),
                 ratio(find(PY), 10.0)
             ),
         );
