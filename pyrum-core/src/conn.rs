@@ -1,7 +1,8 @@
 //! The connection: the router behind a lock, the writer, and the reader task.
 //!
-//! Writing: a caller whose line finds the writer idle writes it itself (no hop to another
-//! task); otherwise the line waits in the outbox, which the writer task drains in batches.
+//! Writing: with few calls open, a caller whose line finds the writer idle writes it itself (no
+//! hop to another task); otherwise the line waits in the outbox, which the writer task drains in
+//! batches.
 //! Lines the router releases (a held cancel, a queued `next`) and cancels from `Drop` go to the
 //! outbox without waiting for room, so they are never lost. A call's line takes one of
 //! `send_queue` permits until it is written: when Rumor is not reading, calls wait for a permit,
@@ -15,14 +16,14 @@ use std::collections::hash_map::RandomState;
 use std::collections::VecDeque;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use futures_util::{FutureExt, StreamExt};
 use tokio::sync::{broadcast, Notify, Semaphore};
 
-use crate::entry::{Entry, Level};
+use crate::entry::{Entry, Level, Logged, Shape};
 use crate::error::{Error, Result};
 use crate::router::{Routed, Router, StatementOut};
 use crate::transport::{LineSink, Wire};
@@ -108,7 +109,7 @@ struct Outbox {
 
 /// A place in the send queue, waited for: what a call future keeps while Rumor is not reading.
 #[derive(Default)]
-pub(crate) struct Room(Option<tokio_util::sync::PollSemaphore>);
+pub(crate) struct Room(Option<Box<tokio_util::sync::PollSemaphore>>);
 
 pub(crate) struct Conn {
     pub(crate) name: String,
@@ -241,7 +242,7 @@ impl Conn {
                 permit.forget();
                 return Poll::Ready(Ok(()));
             }
-            room.0 = Some(tokio_util::sync::PollSemaphore::new(self.permits.clone()));
+            room.0 = Some(Box::new(tokio_util::sync::PollSemaphore::new(self.permits.clone())));
         }
         let waiting = room.0.as_mut().expect("set above");
         match waiting.poll_acquire(cx) {
@@ -472,17 +473,11 @@ async fn reader_task(
                     // Take every line that is already there, and route them in one go.
                     let mut batch = vec![line];
                     let mut end = None;
-                    while batch.len() < 256 {
+                    while batch.len() < 256 && end.is_none() {
                         match stream.next().now_or_never() {
                             Some(Some(Ok(line))) => batch.push(line),
-                            Some(Some(Err(e))) => {
-                                end = Some(format!("{name}: {e}"));
-                                break;
-                            }
-                            Some(None) => {
-                                end = Some(format!("{name}: connection closed"));
-                                break;
-                            }
+                            Some(Some(Err(e))) => end = Some(format!("{name}: {e}")),
+                            Some(None) => end = Some(format!("{name}: connection closed")),
                             None => break,
                         }
                     }
@@ -518,17 +513,34 @@ impl Conn {
     /// Parses lines (outside the lock) and routes them (under one lock); true when the
     /// connection ended because of one of them.
     fn route_lines(&self, lines: Vec<String>) -> bool {
-        let entries: Vec<Result<Entry>> = lines
-            .iter()
-            .filter(|line| !is_started_line(line))
-            .map(|line| Entry::parse(line))
+        // The lines of our calls in Rumor's usual form are routed unparsed (their entries are
+        // parsed when read); the others are parsed here, outside the lock.
+        let ours = |id: &str| id.strip_prefix(self.prefix.as_str())?.parse::<u64>().ok();
+        let entries: Vec<std::result::Result<Result<Entry>, _>> = lines
+            .into_iter()
+            .filter_map(|line| {
+                let (id, marker) = match Entry::shape(&line) {
+                    Some(Shape::StartedNote) => return None,
+                    Some(Shape::Marker { call_id, marker }) => (call_id, Some(marker)),
+                    Some(Shape::Plain { call_id }) => (call_id, None),
+                    _ => ("", None),
+                };
+                Some(match ours(id) {
+                    Some(n) => Err((n, marker, line)),
+                    None => Ok(Entry::parse(&line)),
+                })
+            })
             .collect();
         let routed: Vec<Routed> = self.with_router(|r| {
             entries
                 .into_iter()
                 .map(|e| match e {
-                    Ok(entry) => r.route(entry),
-                    Err(e) => {
+                    Err((n, marker, line)) => {
+                        r.on_call_logged(n, marker, Logged::Line(line.into_boxed_str()));
+                        Routed::Taken
+                    }
+                    Ok(Ok(entry)) => r.route(entry),
+                    Ok(Err(e)) => {
                         tracing::warn!(target: "pyrum::wire", "{e}");
                         Routed::Session(Arc::new(Entry::local(
                             Level::Unknown,
@@ -560,19 +572,4 @@ impl Conn {
         }
         false
     }
-}
-
-/// Rumor's admin note `{"args":[...],"level":"trace","msg":"Started <id>",...}`, written for
-/// every call in bare mode and routed nowhere: skipped before parsing. (Inside a JSON string a
-/// `"` is escaped, so these bytes can only be the entry's own keys.) The searchers are built
-/// once: `memmem::find` would build one per line.
-fn is_started_line(line: &str) -> bool {
-    use memchr::memmem::Finder;
-    static STARTED: LazyLock<Finder> =
-        LazyLock::new(|| Finder::new(r#""level":"trace","msg":"Started "#));
-    static CALL_ID: LazyLock<Finder> = LazyLock::new(|| Finder::new(r#""call_id":""#));
-    let line = line.as_bytes();
-    line.starts_with(br#"{"args":["#)
-        && STARTED.find(line).is_some()
-        && CALL_ID.find(line).is_none()
 }

@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::entry::{Entry, Marker};
+use crate::entry::{Entry, Logged, Marker};
 use crate::error::{Error, Result};
 use crate::quote::push_quoted;
 use crate::types::Output;
@@ -84,7 +84,7 @@ struct Rec {
     setup_end: u64,
     /// The call's entries, the last `capacity` of them; `base` is the sequence number of the
     /// first one kept.
-    log: VecDeque<Arc<Entry>>,
+    log: VecDeque<Logged>,
     base: u64,
     steps: Option<Box<Steps>>,
     /// Setup, finish and cancel waiters: woken by markers and failures, not by entries.
@@ -101,11 +101,11 @@ impl Rec {
         self.base + self.log.len() as u64
     }
     /// What the call logged between two sequence numbers, as far as the log still holds it.
-    fn output(&self, from: u64, to: u64) -> Output {
+    fn output(&mut self, from: u64, to: u64) -> Output {
         let mut out = Output::default();
         let start = from.max(self.base);
         for seq in start..to.max(start) {
-            let e = &self.log[(seq - self.base) as usize];
+            let e = self.log[(seq - self.base) as usize].entry();
             for (k, v) in &e.fields {
                 out.fields.insert(k.clone(), v.clone());
             }
@@ -201,6 +201,7 @@ fn trace_call(prefix: &str, n: u64, shown: &str, what: &str) {
 
 fn register(list: &mut Vec<Waker>, cx: &Context<'_>) {
     if !list.iter().any(|w| w.will_wake(cx.waker())) {
+        list.reserve_exact(usize::from(list.capacity() == 0)); // mostly one waiter
         list.push(cx.waker().clone());
     }
 }
@@ -561,7 +562,7 @@ impl Router {
                 *cursor = rec.base;
                 return Poll::Ready(Some(Err(Error::Lagged { missed, capacity })));
             }
-            let Some(e) = rec.log.get((*cursor - rec.base) as usize) else {
+            let Some(e) = rec.log.get_mut((*cursor - rec.base) as usize).map(Logged::entry) else {
                 break;
             };
             *cursor += 1;
@@ -586,9 +587,9 @@ impl Router {
     }
 
     /// The latest value of `key` the call logged (as far as its log reaches).
-    pub(crate) fn latest(&self, n: u64, key: &str) -> Option<Value> {
-        let rec = self.calls.get(&n)?;
-        rec.log.iter().rev().find_map(|e| e.fields.get(key).cloned())
+    pub(crate) fn latest(&mut self, n: u64, key: &str) -> Option<Value> {
+        let rec = self.calls.get_mut(&n)?;
+        rec.log.iter_mut().rev().find_map(|e| e.entry().fields.get(key).cloned())
     }
 
     // ---- statements -------------------------------------------------------------------------
@@ -648,7 +649,8 @@ impl Router {
     pub(crate) fn route(&mut self, entry: Entry) -> Routed {
         if let Some(id) = entry.call_id.as_deref() {
             if let Some(n) = self.our_number(id) {
-                self.on_call_entry(n, entry);
+                let marker = entry.marker.clone();
+                self.on_call_logged(n, marker, Logged::Entry(Arc::new(entry)));
                 return Routed::Taken;
             }
             // Another client's call, or one an included script made (it carries `parent`).
@@ -702,7 +704,8 @@ impl Router {
         self.stmts.front().is_some_and(|s| s.words.iter().any(|w| w == "include"))
     }
 
-    fn on_call_entry(&mut self, n: u64, entry: Entry) {
+    /// An entry of call `n`: a marker (then `logged` is dropped), or one for its log.
+    pub(crate) fn on_call_logged(&mut self, n: u64, marker: Option<Marker>, logged: Logged) {
         let capacity = self.capacity;
         let Some(rec) = self.calls.get_mut(&n) else {
             return;
@@ -712,14 +715,16 @@ impl Router {
         }
         let first = !rec.has(flag::REGISTERED);
         rec.flags |= flag::REGISTERED;
-        match entry.marker {
+        match marker {
             None => {
                 if rec.handles > 0 {
                     if rec.log.len() == capacity {
                         rec.log.pop_front();
                         rec.base += 1;
                     }
-                    rec.log.push_back(Arc::new(entry));
+                    // Most calls log one entry: room for one, not four, at first.
+                    rec.log.reserve_exact(usize::from(rec.log.capacity() == 0));
+                    rec.log.push_back(logged);
                     self.wake.append(&mut rec.wake_entries);
                 }
             }
