@@ -17,15 +17,18 @@ use crate::ToArg;
 /// assert_eq!(cmd.words(), ["host", "listen", "--ip=127.0.0.1", "--tcp=9000"]);
 /// let notify = Command::new(["host", "notify"]).positional("--help");
 /// assert_eq!(notify.words(), ["host", "notify", "--", "--help"]);
+/// let mixed = Command::new(["host", "notify"]).positional("a").flag("x", "1").flag("x", "2");
+/// assert_eq!(mixed.words(), ["host", "notify", "--x=2", "--", "a"]);
 /// ```
 #[derive(Debug, Clone, Default)]
 #[must_use]
 pub struct Command {
     /// Path words known at compile time (what the typed bindings give): not copied per call.
     path: &'static [&'static str],
-    /// Path words given at run time, then flags.
+    /// Path words given at run time, then flags, then the positional words.
     words: Vec<String>,
-    positionals: Vec<String>,
+    /// How many of `words` (at the end) are positional.
+    positionals: u32,
     cancel_on_drop: bool,
 }
 
@@ -60,16 +63,21 @@ impl Command {
     pub fn flag(mut self, name: &str, value: impl ToArg) -> Command {
         let word = format!("--{name}={}", value.to_arg());
         let prefix = &word[..name.len() + 3];
-        match self.words.iter().position(|w| w.starts_with(prefix)) {
+        let flags = self.words.len() - self.positionals as usize;
+        match self.words[..flags]
+            .iter()
+            .position(|w| w.starts_with(prefix))
+        {
             Some(i) => self.words[i] = word,
-            None => self.words.push(word),
+            None => self.words.insert(flags, word),
         }
         self
     }
 
     /// Adds a positional word; positional words go after `--`, in order.
     pub fn positional(mut self, value: impl ToArg) -> Command {
-        self.positionals.push(value.to_arg());
+        self.words.push(value.to_arg());
+        self.positionals += 1;
         self
     }
 
@@ -91,13 +99,16 @@ impl Command {
 
     /// The words, as [`words`](Self::words) gives them, without copying.
     pub fn each_word(&self) -> impl Iterator<Item = &str> {
-        let sep = (!self.positionals.is_empty()).then_some("--");
+        let (flags, positionals) = self
+            .words
+            .split_at(self.words.len() - self.positionals as usize);
+        let sep = (!positionals.is_empty()).then_some("--");
         self.path
             .iter()
             .copied()
-            .chain(self.words.iter().map(String::as_str))
+            .chain(flags.iter().map(String::as_str))
             .chain(sep)
-            .chain(self.positionals.iter().map(String::as_str))
+            .chain(positionals.iter().map(String::as_str))
     }
 
     /// Rejects words no quoting can carry (see [`check_word`]); calls run this before sending.
