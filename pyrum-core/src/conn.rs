@@ -53,7 +53,8 @@ pub struct Config {
     pub send_queue: usize,
     /// Session events kept for slow subscribers.
     pub session_buffer: usize,
-    /// Limit for a call's setup; `None` waits forever.
+    /// Limit for a call's setup; `None` waits forever. A thread of the connection checks every
+    /// eighth of the limit (between 5 ms and 1 s), so a setup fails at most that much after it.
     pub setup_timeout: Option<Duration>,
     /// Limit for a statement.
     pub statement_timeout: Duration,

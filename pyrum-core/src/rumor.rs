@@ -341,7 +341,8 @@ impl RumorBuilder {
         send_queue: usize;
         /// Session events kept for slow subscribers.
         session_buffer: usize;
-        /// Limit for each call's setup; `None` waits forever.
+        /// Limit for each call's setup; `None` waits forever. Checked every eighth of the limit
+        /// (between 5 ms and 1 s): a setup fails at most that much after its limit.
         setup_timeout: Option<Duration>;
         /// Limit for each statement (`grab`, `calls`, `kill`, `include`, ...).
         statement_timeout: Duration;
