@@ -632,6 +632,28 @@ async fn a_slow_stream_lags_alone() {
 }
 
 #[tokio::test]
+async fn a_broken_line_in_a_calls_usual_form_is_reported_not_logged() {
+    let (rumor, mut fake) = fake();
+    let mut events = rumor.session_events().unwrap();
+    let c = call(&rumor, "alice", Command::new(["host", "view"])).await;
+    let s = fake.call().await;
+    let mut entries = c.entries();
+    // Rumor's usual prefix for the call's own lines, then a break: it must not reach the call.
+    fake.send_raw(&format!(r#"{{"actor":"alice","call_id":"{}","level":"info","msg":"#, s.id));
+    // A marker key after the prefix: read in full, so the error reaches the call.
+    fake.send_raw(&format!(r#"{{"actor":"alice","call_id":"{}","__error":"boom"}}"#, s.id));
+    let broken = within("protocol event", events.recv()).await.unwrap();
+    assert_eq!(broken.level, Level::Unknown);
+    assert!(broken.msg.contains("protocol error"), "{}", broken.msg);
+    let err = within("setup", c.setup()).await.unwrap_err();
+    assert!(err.to_string().contains("boom"), "{err}");
+    fake.log(&s, json!({"peer_id": "p"}));
+    let logged = within("entry", entries.next()).await.unwrap().unwrap();
+    assert_eq!(logged.str_field("peer_id"), Some("p"), "only the well-formed line is logged");
+    assert_eq!(c.latest("peer_id"), Some(json!("p")));
+}
+
+#[tokio::test]
 async fn session_events_get_entries_without_call_id() {
     let (rumor, mut fake) = fake();
     let mut events = rumor.session_events().unwrap();

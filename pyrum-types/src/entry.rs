@@ -570,6 +570,54 @@ mod tests {
     }
 
     #[test]
+    fn shapes_are_told_only_for_rumors_usual_forms() {
+        let plain = r#"{"actor":"alice","call_id":"py1c0n7","level":"info","msg":"Peer ID","peer_id":"16U","time":"t"}"#;
+        assert_eq!(
+            Entry::shape(plain),
+            Some(Shape::Plain { call_id: "py1c0n7" })
+        );
+        let started =
+            r#"{"args":["host","view"],"level":"trace","msg":"Started py1c0n7","time":"t"}"#;
+        assert_eq!(Entry::shape(started), Some(Shape::StartedNote));
+        let freed = r#"{"__freed":"true","actor":"a","call_id":"c","level":"trace","msg":"freed call resources","time":"t"}"#;
+        let marker = Some(Shape::Marker {
+            call_id: "c",
+            marker: Marker::Freed,
+        });
+        assert_eq!(Entry::shape(freed), marker);
+        // The general way: a marker key further on, `"__` in a value, an escape in the id, a
+        // key before `actor`, a broken or trailing line, a Started note of a call.
+        for line in [
+            r#"{"actor":"a","call_id":"c","__error":"x","level":"info","msg":"m"}"#,
+            r#"{"actor":"a","call_id":"c","level":"info","msg":"say "__hi""}"#,
+            r#"{"actor":"a","call_id":"c"d","level":"info","msg":"m"}"#,
+            r#"{"actor":"a\b","call_id":"c","level":"info","msg":"m"}"#,
+            r#"{"addr":"x","actor":"a","call_id":"c","level":"info","msg":"m"}"#,
+            r#"{"actor":"a","call_id":"c","level":"info","msg":"m""#,
+            r#"{"actor":"a","call_id":"c","level":"info"} trailing"#,
+            r#"{"args":["x"],"call_id":"c","level":"trace","msg":"Started c"}"#,
+        ] {
+            assert_eq!(Entry::shape(line), None, "{line}");
+        }
+    }
+
+    #[test]
+    fn a_logged_line_parses_once_into_the_entry_the_parser_makes() {
+        let line = r#"{"actor":"alice","call_id":"c1","level":"info","msg":"Peer ID","peer_id":"16U","time":"t"}"#;
+        let mut logged = Logged::Line(line.into());
+        let first = logged.entry().clone();
+        assert_eq!(*first, Entry::parse(line).unwrap());
+        assert_eq!(first.str_field("peer_id"), Some("16U"));
+        assert!(matches!(logged, Logged::Entry(_)));
+        assert!(
+            Arc::ptr_eq(&first, logged.entry()),
+            "parsed once, then shared"
+        );
+        let mut broken = Logged::Line("{".into());
+        assert_eq!(broken.entry().level, Level::Unknown);
+    }
+
+    #[test]
     fn rejects_non_objects() {
         assert!(matches!(Entry::parse("[1]"), Err(Error::Protocol(_))));
         assert!(matches!(Entry::parse("{"), Err(Error::Protocol(_))));
