@@ -11,14 +11,9 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use pyrum_bench::stats::Run;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-/// The number in `"call_id":"r<N>"`, if the line has one.
-fn call_number(line: &str) -> Option<usize> {
-    let at = line.find("\"call_id\":\"r")? + "\"call_id\":\"r".len();
-    let end = line[at..].find('"')?;
-    line[at..at + end].parse().ok()
-}
+use crate::raw::call_number;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 /// N calls of `host view` after `host start`, one at a time, each sent after the previous one's
 /// `__success`. Latency: line written to `__success` read; the run ends when every call's

@@ -80,7 +80,7 @@ fn line(i: usize) -> String {
 }
 
 /// The number in `"call_id":"r<N>"`, if the line has one.
-fn call_number(line: &str) -> Option<usize> {
+pub(crate) fn call_number(line: &str) -> Option<usize> {
     let at = line.find("\"call_id\":\"r")? + "\"call_id\":\"r".len();
     let end = line[at..].find('"')?;
     line[at..at + end].parse().ok()
