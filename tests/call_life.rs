@@ -37,21 +37,22 @@ async fn within<T>(what: &str, fut: impl std::future::Future<Output = T>) -> T {
         .unwrap_or_else(|_| panic!("{what}: nothing within {LIMIT:?}"))
 }
 
-/// Polls `actor`'s open calls in Rumor until `want` are left, or gives up after `limit`; returns
-/// the last listing. Rumor raises no event when it drops a call from its table (it logs
-/// `__freed` just before), so asking `calls` again is the only way to see it.
+/// Waits until `actor`'s open calls in Rumor are `want`, or gives up after `limit`; returns the
+/// last listing. First the client's own calls must end (their `__freed`, an event); Rumor drops
+/// a call from its table just after logging `__freed` and says nothing then, so the table is
+/// asked again, each time once the previous answer is in, until it matches or time is up.
 async fn until_calls(
     actor: &Actor,
     want: usize,
     limit: Duration,
 ) -> serde_json::Map<String, serde_json::Value> {
     let deadline = Instant::now() + limit;
+    settled(actor.rumor(), deadline).await;
     loop {
         let open = actor.calls().await.expect("calls");
         if open.len() == want || Instant::now() > deadline {
             return open;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -60,16 +61,22 @@ async fn until_no_calls(actor: &Actor, limit: Duration) -> usize {
     until_calls(actor, 0, limit).await.len()
 }
 
-/// Polls the client's pending calls until 0, within `limit`.
-async fn until_no_pending(rumor: &Rumor, limit: Duration) -> usize {
-    let deadline = Instant::now() + limit;
-    loop {
-        let n = rumor.pending_calls();
-        if n == 0 || Instant::now() > deadline {
-            return n;
+/// Waits for the `__freed` of every call the client still counts as open (detached ones
+/// excepted), until `deadline`.
+async fn settled(rumor: &Rumor, deadline: Instant) {
+    for open in rumor.open_calls().into_iter().filter(|c| !c.detached) {
+        if let Some(call) = rumor.open_call(&open.id) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let _ = call.finished_within(left).await;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Waits for the client's pending calls to end (each one's `__freed`), within `limit`; how many
+/// are still pending then.
+async fn until_no_pending(rumor: &Rumor, limit: Duration) -> usize {
+    settled(rumor, Instant::now() + limit).await;
+    rumor.pending_calls()
 }
 
 async fn started(rumor: &Rumor, name: &str) -> Actor {
