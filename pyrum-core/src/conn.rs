@@ -98,8 +98,9 @@ pub struct WireInfo {
     pub transport: String,
 }
 
-/// Above this many open calls, a new call's line goes to the writer task instead of being
-/// written by its caller.
+/// Above this many calls in setup, a new call's line goes to the writer task instead of being
+/// written by its caller. (Calls in setup, not open calls: long-running calls a program keeps
+/// open, subscriptions say, must not turn its one-at-a-time calls into hops to the writer.)
 const BUSY: usize = 4;
 
 /// The outgoing side: lines waiting for the sink; `true` for a line that holds a permit.
@@ -298,15 +299,12 @@ impl Conn {
         cx: &Context<'_>,
     ) -> Result<u64> {
         let deadline = self.config.setup_timeout.map(|t| Instant::now() + t);
-        let (n, busy) = {
-            let mut router = self.lock_router();
-            (router.open_call(display, cancel_on_drop, deadline)?, router.pending() > BUSY)
-        };
+        let (n, in_setup) = self.lock_router().open_call(display, cancel_on_drop, deadline)?;
         let line = line(n);
         tracing::trace!(target: "pyrum::wire", "send {line}");
         // One call at a time, the caller writes its line itself; with many in flight, the
         // writer task sends them in batches (one write wakes Rumor for many lines).
-        self.push_line(line, true, (!busy).then_some(cx));
+        self.push_line(line, true, (in_setup <= BUSY).then_some(cx));
         Ok(n)
     }
 

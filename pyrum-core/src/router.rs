@@ -239,13 +239,14 @@ impl Router {
     // ---- calls ------------------------------------------------------------------------------
 
     /// Registers a new call with one handle, before its line (which carries its id) is sent.
-    /// Returns its number.
+    /// Returns its number, and about how many calls are in setup (the setup-deadline queue, so
+    /// 0 without a setup limit).
     pub(crate) fn open_call(
         &mut self,
         mut display: String,
         cancel_on_drop: bool,
         deadline: Option<Instant>,
-    ) -> Result<u64> {
+    ) -> Result<(u64, usize)> {
         if let Some(e) = &self.closed {
             return Err(e.clone());
         }
@@ -271,7 +272,7 @@ impl Router {
             }
             self.deadlines.push_back((d, n));
         }
-        Ok(n)
+        Ok((n, self.deadlines.len()))
     }
 
     /// The call's display text (`alice: host view`).

@@ -36,7 +36,7 @@ fn stdout(r: &mut Router, text: &str) -> Routed {
 }
 
 fn open(r: &mut Router, cancel_on_drop: bool) -> u64 {
-    r.open_call("a: host notify".into(), cancel_on_drop, None).unwrap()
+    r.open_call("a: host notify".into(), cancel_on_drop, None).unwrap().0
 }
 
 #[test]
@@ -272,8 +272,10 @@ fn setup_deadline_fails_the_setup_and_forgets_a_call_rumor_never_registered() {
     let mut r = router();
     let t0 = Instant::now();
     let limit = Some(Duration::from_secs(1));
-    let never = r.open_call("a: true".into(), false, Some(t0)).unwrap();
-    let slow = r.open_call("a: sleep".into(), false, Some(t0)).unwrap();
+    let (never, in_setup) = r.open_call("a: true".into(), false, Some(t0)).unwrap();
+    assert_eq!(in_setup, 1);
+    let (slow, in_setup) = r.open_call("a: sleep".into(), false, Some(t0)).unwrap();
+    assert_eq!(in_setup, 2);
     log(&mut r, slow, r#""msg":"sleeping""#);
     assert_eq!(r.sweep(t0 - Duration::from_millis(1), limit), Some(t0));
     assert_eq!(r.sweep(t0, limit), None);
@@ -282,6 +284,19 @@ fn setup_deadline_fails_the_setup_and_forgets_a_call_rumor_never_registered() {
     assert!(r.is_finished(never));
     assert!(!r.is_finished(slow), "registered: it may still run in Rumor");
     assert_eq!(r.pending(), 1);
+}
+
+#[test]
+fn calls_past_their_setup_do_not_count_as_in_setup() {
+    let mut r = router();
+    let at = Some(Instant::now() + Duration::from_secs(60));
+    // A subscription that stays open after its setup: open, but no longer in setup.
+    let (sub, _) = r.open_call("a: host notify".into(), true, at).unwrap();
+    log(&mut r, sub, r#""__success":"true""#);
+    let (_, in_setup) = r.open_call("a: host view".into(), false, at).unwrap();
+    assert_eq!((in_setup, r.pending()), (1, 2));
+    let (_, in_setup) = r.open_call("a: host view".into(), false, at).unwrap();
+    assert_eq!(in_setup, 2);
 }
 
 #[test]
