@@ -1,6 +1,6 @@
 //! The connection: the router behind a lock, the writer, and the reader task.
 //!
-//! Writing: with few calls open, a caller whose line finds the writer idle writes it itself (no
+//! Writing: with few calls in setup, a caller whose line finds the writer idle writes it itself (no
 //! hop to another task); otherwise the line waits in the outbox, which the writer task drains in
 //! batches.
 //! Lines the router releases (a held cancel, a queued `next`) and cancels from `Drop` go to the
