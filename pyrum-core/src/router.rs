@@ -984,11 +984,10 @@ impl Router {
     }
 
     /// Fails setups whose deadline passed; a call Rumor never registered leaves the table.
-    /// Returns the next deadline.
-    pub(crate) fn sweep(&mut self, now: Instant, limit: Option<Duration>) -> Option<Instant> {
+    pub(crate) fn sweep(&mut self, now: Instant, limit: Option<Duration>) {
         while let Some(&(at, n)) = self.deadlines.front() {
             if at > now {
-                return Some(at);
+                return;
             }
             self.deadlines.pop_front();
             let Some(rec) = self.calls.get_mut(&n) else {
@@ -1008,7 +1007,6 @@ impl Router {
                 self.finish(n, None);
             }
         }
-        None
     }
 
     /// The connection ended: every call, step and statement gets `err`.
