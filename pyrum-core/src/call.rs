@@ -340,14 +340,11 @@ impl Entries {
         let Some(key) = self.key.clone() else {
             return Poll::Ready(None);
         };
-        let entry = match Pin::new(&mut *self).poll_next(cx) {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(None) => return Poll::Ready(None),
-            Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
-            Poll::Ready(Some(Ok(e))) => e,
-        };
-        let value = entry.fields.get(&key).cloned().unwrap_or(Value::Null);
-        Poll::Ready(Some(read_field(self.call.actor_name(), &key, &value)))
+        let polled = Pin::new(&mut *self).poll_next(cx);
+        polled.map(|item| {
+            let value = |e: Arc<Entry>| e.fields.get(&key).cloned().unwrap_or(Value::Null);
+            item.map(|r| r.and_then(|e| read_field(self.call.actor_name(), &key, &value(e))))
+        })
     }
 
     /// This stream as typed values of its key.

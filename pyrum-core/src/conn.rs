@@ -18,7 +18,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::{FutureExt, StreamExt};
 use tokio::sync::{broadcast, Notify, Semaphore};
@@ -140,12 +140,7 @@ fn random_u64() -> u64 {
     let mut h = RandomState::new().build_hasher();
     h.write_u64(N.fetch_add(1, Ordering::Relaxed));
     h.write_u32(std::process::id());
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
+    h.write_u128(SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
     h.finish()
 }
 
@@ -199,8 +194,7 @@ impl Conn {
     pub(crate) fn with_router<T>(&self, f: impl FnOnce(&mut Router) -> T) -> T {
         let mut router = self.lock_router();
         let out = f(&mut router);
-        let lines = router.take_lines();
-        let wakers = router.take_wakers();
+        let (lines, wakers) = router.take_output();
         if !lines.is_empty() {
             self.lock_outbox().queue.extend(lines.into_iter().map(|l| (l, false)));
             drop(router);
@@ -223,10 +217,7 @@ impl Conn {
     }
 
     pub(crate) fn disconnect_error(&self) -> Error {
-        self.closed
-            .get()
-            .cloned()
-            .unwrap_or_else(|| Error::disconnected("the client's tasks stopped"))
+        self.closed_reason().unwrap_or_else(|| Error::disconnected("the client's tasks stopped"))
     }
 
     pub(crate) fn closed_reason(&self) -> Option<Error> {

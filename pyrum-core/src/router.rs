@@ -67,27 +67,37 @@ mod flag {
     pub const DETACHED: u8 = 128;
 }
 
-/// One call as the router sees it. Kept small: 100k of them may be in flight.
+/// One call as the router sees it. Kept small (104 bytes): 100k of them may be in flight.
 #[derive(Default)]
 struct Rec {
-    /// `alice: host view`, for errors (shortened).
-    display: Box<str>,
+    /// `alice: host view`, for errors (shortened); shared with the calls before it when they
+    /// read the same (a loop of one command allocates none).
+    display: Arc<str>,
     flags: u8,
     /// Live handles ([`Call`](crate::Call) clones, streams, futures). At 0 nobody can read the
     /// call's entries, so none are kept, and a finished call leaves the table.
     handles: u32,
-    /// Why setup failed (or the connection ended); set once.
-    failure: Option<Box<Error>>,
-    /// Why the last cancel failed, for the cancel waiters.
-    cancel_error: Option<Box<Error>>,
     /// Sequence number of the first entry after setup (valid with `SETUP_OK` or a failure).
     setup_end: u64,
     /// The call's entries, the last `capacity` of them; `base` is the sequence number of the
     /// first one kept.
     log: VecDeque<Logged>,
     base: u64,
-    steps: Option<Box<Steps>>,
-    /// Setup, finish and cancel waiters: woken by markers and failures, not by entries.
+    /// The first setup, finish or cancel waiter (the others are in [`Rare`]): woken by
+    /// markers and failures, not by entries.
+    waker: Option<Waker>,
+    rare: Option<Box<Rare>>,
+}
+
+/// What few calls need, boxed apart so that a plain call does not carry it.
+#[derive(Default)]
+struct Rare {
+    /// Why setup failed (or the connection ended); set once.
+    failure: Option<Error>,
+    /// Why the last cancel failed, for the cancel waiters.
+    cancel_error: Option<Error>,
+    steps: Option<Steps>,
+    /// More marker waiters than the first.
     wake_markers: Vec<Waker>,
     /// Stream readers: woken by entries and by the end.
     wake_entries: Vec<Waker>,
@@ -96,6 +106,32 @@ struct Rec {
 impl Rec {
     fn has(&self, f: u8) -> bool {
         self.flags & f != 0
+    }
+    fn rare(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_with(Box::default)
+    }
+    fn failure(&self) -> Option<&Error> {
+        self.rare.as_ref()?.failure.as_ref()
+    }
+    fn steps(&mut self) -> Option<&mut Steps> {
+        self.rare.as_mut()?.steps.as_mut()
+    }
+    /// Registers a waiter for markers (setup, end, cancel); one waiter needs no allocation.
+    fn wait_marker(&mut self, cx: &Context<'_>) {
+        match &self.waker {
+            Some(w) if !w.will_wake(cx.waker()) => register(&mut self.rare().wake_markers, cx),
+            _ => self.waker = Some(cx.waker().clone()),
+        }
+    }
+    /// Hands over the marker waiters (and with `entries`, the stream readers) to be woken.
+    fn wake(&mut self, entries: bool, out: &mut Vec<Waker>) {
+        out.extend(self.waker.take());
+        if let Some(r) = self.rare.as_mut() {
+            out.append(&mut r.wake_markers);
+            if entries {
+                out.append(&mut r.wake_entries);
+            }
+        }
     }
     fn seq(&self) -> u64 {
         self.base + self.log.len() as u64
@@ -176,6 +212,8 @@ pub(crate) struct Router {
     nonce: String,
     capacity: usize,
     calls: HashMap<u64, Box<Rec>>,
+    /// The display text of the latest call, shared by the next one if it reads the same.
+    last_display: Arc<str>,
     /// Records not finished (what [`Router::pending`] counts).
     open: usize,
     next_call: u64,
@@ -201,7 +239,6 @@ fn trace_call(prefix: &str, n: u64, shown: &str, what: &str) {
 
 fn register(list: &mut Vec<Waker>, cx: &Context<'_>) {
     if !list.iter().any(|w| w.will_wake(cx.waker())) {
-        list.reserve_exact(usize::from(list.capacity() == 0)); // mostly one waiter
         list.push(cx.waker().clone());
     }
 }
@@ -222,14 +259,9 @@ impl Router {
         format!("{}{n}", self.prefix)
     }
 
-    /// Lines that became ready to send, in order.
-    pub(crate) fn take_lines(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.out)
-    }
-
-    /// Wakers to wake (after releasing the lock).
-    pub(crate) fn take_wakers(&mut self) -> Vec<Waker> {
-        std::mem::take(&mut self.wake)
+    /// Lines that became ready to send, in order, and wakers to wake (after releasing the lock).
+    pub(crate) fn take_output(&mut self) -> (Vec<String>, Vec<Waker>) {
+        (std::mem::take(&mut self.out), std::mem::take(&mut self.wake))
     }
 
     fn our_number(&self, id: &str) -> Option<u64> {
@@ -255,8 +287,12 @@ impl Router {
         if display.len() > 120 {
             display = crate::quote::shorten_to(&display, 120);
         }
+        if *self.last_display != *display {
+            self.last_display = display.into();
+        }
         let flags = if cancel_on_drop { flag::CANCEL_ON_DROP } else { 0 };
-        let rec = Rec { display: display.into_boxed_str(), flags, handles: 1, ..Rec::default() };
+        let display = self.last_display.clone();
+        let rec = Rec { display, flags, handles: 1, ..Rec::default() };
         self.calls.insert(n, Box::new(rec));
         self.open += 1;
         if let Some(d) = deadline {
@@ -311,7 +347,9 @@ impl Router {
         }
         rec.base = rec.seq();
         rec.log = VecDeque::new();
-        rec.steps = None;
+        if let Some(rare) = rec.rare.as_mut() {
+            rare.steps = None;
+        }
         if rec.has(flag::CANCEL_ON_DROP) {
             self.request_cancel(n);
         }
@@ -354,8 +392,8 @@ impl Router {
         if rec.has(flag::SETUP_OK) {
             return Poll::Ready(Ok(rec.output(0, rec.setup_end)));
         }
-        if let Some(e) = &rec.failure {
-            return Poll::Ready(Err((**e).clone()));
+        if let Some(e) = rec.failure() {
+            return Poll::Ready(Err(e.clone()));
         }
         if rec.has(flag::FINISHED) {
             return Poll::Ready(Err(Error::command(
@@ -363,7 +401,7 @@ impl Router {
                 "the call ended before its setup finished",
             )));
         }
-        register(&mut rec.wake_markers, cx);
+        rec.wait_marker(cx);
         Poll::Pending
     }
 
@@ -391,10 +429,10 @@ impl Router {
                 _ => Ok(()),
             });
         }
-        if let Some(e) = rec.cancel_error.take().filter(|_| cancel) {
-            return Poll::Ready(Err(*e));
+        if let Some(e) = rec.rare.as_mut().and_then(|r| r.cancel_error.take()).filter(|_| cancel) {
+            return Poll::Ready(Err(e));
         }
-        register(&mut rec.wake_markers, cx);
+        rec.wait_marker(cx);
         Poll::Pending
     }
 
@@ -414,7 +452,9 @@ impl Router {
         };
         trace_call(&self.prefix, n, &rec.display, held);
         rec.flags |= flag::CANCEL_WANTED;
-        rec.cancel_error = None;
+        if let Some(rare) = rec.rare.as_mut() {
+            rare.cancel_error = None;
+        }
         if rec.has(flag::REGISTERED) {
             rec.flags |= flag::CANCEL_SENT;
             let line = self.control_line(n, "cancel");
@@ -458,7 +498,7 @@ impl Router {
             return Err(self.gone(n));
         };
         if rec.has(flag::FINISHED) {
-            return Err(rec.failure.as_deref().cloned().unwrap_or_else(|| {
+            return Err(rec.failure().cloned().unwrap_or_else(|| {
                 Error::command(
                     format!("{} (next)", rec.display),
                     "the call has ended: no remaining steps",
@@ -466,9 +506,8 @@ impl Router {
             }));
         }
         let setup_end = rec.setup_end;
-        let steps = rec
-            .steps
-            .get_or_insert_with(|| Box::new(Steps { start: setup_end, ..Steps::default() }));
+        let steps =
+            rec.rare().steps.get_or_insert_with(|| Steps { start: setup_end, ..Steps::default() });
         let seq = steps.next_seq;
         steps.next_seq += 1;
         steps.queued.push_back((seq, timeout));
@@ -484,7 +523,7 @@ impl Router {
         if !rec.has(flag::REGISTERED) {
             return;
         }
-        let Some(steps) = rec.steps.as_mut() else {
+        let Some(steps) = rec.steps() else {
             return;
         };
         if steps.inflight.is_some() {
@@ -502,15 +541,10 @@ impl Router {
     pub(crate) fn poll_step(&mut self, n: u64, seq: u64, cx: &Context<'_>) -> Poll<Result<Output>> {
         let closed = self.closed.clone();
         let Some(rec) = self.calls.get_mut(&n) else {
-            return Poll::Ready(Err(closed.unwrap_or_else(|| {
-                Error::command(
-                    format!("call {n} (next)"),
-                    "the call is no longer known to the client",
-                )
-            })));
+            return Poll::Ready(Err(self.gone(n)));
         };
         let display = rec.display.clone();
-        let Some(steps) = rec.steps.as_mut() else {
+        let Some(steps) = rec.steps() else {
             return Poll::Ready(Err(closed.unwrap_or_else(|| {
                 Error::command(format!("{display} (next)"), "the call's steps were dropped")
             })));
@@ -532,7 +566,7 @@ impl Router {
     /// A step future was dropped: its `next` is not sent if it was still queued, and its result
     /// is thrown away if it was.
     pub(crate) fn abandon_step(&mut self, n: u64, seq: u64) {
-        let Some(steps) = self.calls.get_mut(&n).and_then(|r| r.steps.as_mut()) else {
+        let Some(steps) = self.calls.get_mut(&n).and_then(|r| r.steps()) else {
             return;
         };
         steps.queued.retain(|(s, _)| *s != seq);
@@ -578,7 +612,7 @@ impl Router {
             }
             return Poll::Ready(None);
         }
-        register(&mut rec.wake_entries, cx);
+        register(&mut rec.rare().wake_entries, cx);
         Poll::Pending
     }
 
@@ -726,31 +760,33 @@ impl Router {
                     // Most calls log one entry: room for one, not four, at first.
                     rec.log.reserve_exact(usize::from(rec.log.capacity() == 0));
                     rec.log.push_back(logged);
-                    self.wake.append(&mut rec.wake_entries);
+                    if let Some(r) = rec.rare.as_mut() {
+                        self.wake.append(&mut r.wake_entries);
+                    }
                 }
             }
             Some(Marker::Success) => {
                 trace_call(&self.prefix, n, &rec.display, "setup succeeded");
-                if rec.failure.is_none() && !rec.has(flag::SETUP_OK) {
+                if rec.failure().is_none() && !rec.has(flag::SETUP_OK) {
                     rec.flags |= flag::SETUP_OK;
                     rec.setup_end = rec.seq();
-                    if let Some(steps) = rec.steps.as_mut() {
+                    if let Some(steps) = rec.rare.as_mut().and_then(|r| r.steps.as_mut()) {
                         steps.start = rec.setup_end;
                     }
                 }
-                self.wake.append(&mut rec.wake_markers);
+                rec.wake(false, &mut self.wake);
             }
             Some(Marker::Error(ref message)) => {
                 trace_call(&self.prefix, n, &rec.display, &format!("setup failed: {message}"));
-                if rec.failure.is_none() && !rec.has(flag::SETUP_OK) {
+                if rec.failure().is_none() && !rec.has(flag::SETUP_OK) {
                     rec.setup_end = rec.seq();
-                    rec.failure = Some(Box::new(Error::command(&*rec.display, message.clone())));
+                    rec.rare().failure = Some(Error::command(&*rec.display, message.clone()));
                 }
-                self.wake.append(&mut rec.wake_markers);
+                rec.wake(false, &mut self.wake);
             }
             Some(Marker::Step) => {
                 let end = rec.seq();
-                if let Some(steps) = rec.steps.as_mut() {
+                if let Some(steps) = rec.steps() {
                     if let Some(inflight) = steps.inflight.as_mut() {
                         inflight.ran = Some((steps.start, end));
                     }
@@ -791,7 +827,7 @@ impl Router {
         };
         match control {
             "next" => {
-                if let Some(inflight) = rec.steps.as_mut().and_then(|s| s.inflight.as_mut()) {
+                if let Some(inflight) = rec.steps().and_then(|s| s.inflight.as_mut()) {
                     inflight.failure = Some(message);
                 }
             }
@@ -804,15 +840,15 @@ impl Router {
                 }
                 rec.flags &= !flag::CANCEL_WANTED;
                 let error = Error::command(format!("{} (cancel)", rec.display), message);
-                rec.cancel_error = Some(Box::new(error));
-                self.wake.append(&mut rec.wake_markers);
+                rec.rare().cancel_error = Some(error);
+                rec.wake(false, &mut self.wake);
             }
             _ => {
                 // The call itself: after its `__error` this repeats it; without markers (Rumor
                 // could not build the command, or it ran as a program that failed) it is all
                 // there is, and the call is over.
                 if !rec.has(flag::REGISTERED) {
-                    rec.failure = Some(Box::new(Error::command(&*rec.display, message)));
+                    rec.rare().failure = Some(Error::command(&*rec.display, message));
                     self.finish(n, None);
                 }
             }
@@ -833,7 +869,7 @@ impl Router {
             return;
         };
         let display = rec.display.clone();
-        let Some(steps) = rec.steps.as_mut() else {
+        let Some(steps) = rec.steps() else {
             return;
         };
         let Some(inflight) = steps.inflight.take_if(|i| i.seq == seq) else {
@@ -859,7 +895,7 @@ impl Router {
                 }
                 Err((None, message)) => Err(Error::command(format!("{display} (next)"), message)),
             };
-            let steps = rec.steps.as_mut().expect("steps exist");
+            let steps = rec.steps().expect("steps exist");
             steps.done.push((seq, result));
             if let Some(i) = steps.wakers.iter().position(|(s, _)| *s == seq) {
                 self.wake.push(steps.wakers.swap_remove(i).1);
@@ -933,7 +969,7 @@ impl Router {
             return;
         };
         if rec.has(flag::FINISHED) {
-            if let (Some(e), Some(steps)) = (closed, rec.steps.as_mut()) {
+            if let (Some(e), Some(steps)) = (closed, rec.steps()) {
                 if let Some(inflight) = steps.inflight.take() {
                     steps.done.push((inflight.seq, Err(e.clone())));
                     self.wake.extend(steps.wakers.drain(..).map(|(_, w)| w));
@@ -945,12 +981,12 @@ impl Router {
         self.open -= 1;
         if let Some(e) = closed {
             rec.flags |= flag::CUT;
-            if !rec.has(flag::SETUP_OK) && rec.failure.is_none() {
-                rec.failure = Some(Box::new(e.clone()));
+            if !rec.has(flag::SETUP_OK) && rec.failure().is_none() {
+                rec.rare().failure = Some(e.clone());
             }
         }
-        let display = rec.display.clone();
-        if let Some(steps) = rec.steps.as_mut() {
+        let display = &rec.display;
+        if let Some(steps) = rec.rare.as_mut().and_then(|r| r.steps.as_mut()) {
             let end = |seq| {
                 (
                     seq,
@@ -976,8 +1012,7 @@ impl Router {
             }
             self.wake.extend(steps.wakers.drain(..).map(|(_, w)| w));
         }
-        self.wake.append(&mut rec.wake_markers);
-        self.wake.append(&mut rec.wake_entries);
+        rec.wake(true, &mut self.wake);
         if rec.handles == 0 {
             self.calls.remove(&n);
         }
@@ -993,15 +1028,15 @@ impl Router {
             let Some(rec) = self.calls.get_mut(&n) else {
                 continue;
             };
-            if rec.has(flag::SETUP_OK) || rec.has(flag::FINISHED) || rec.failure.is_some() {
+            if rec.has(flag::SETUP_OK) || rec.has(flag::FINISHED) || rec.failure().is_some() {
                 continue;
             }
             trace_call(&self.prefix, n, &rec.display, "setup timed out");
-            rec.failure = Some(Box::new(Error::Timeout {
+            rec.rare().failure = Some(Error::Timeout {
                 what: format!("setup of `{}`", rec.display),
                 after: limit.unwrap_or_default(),
-            }));
-            self.wake.append(&mut rec.wake_markers);
+            });
+            rec.wake(false, &mut self.wake);
             if !rec.has(flag::REGISTERED) {
                 // No marker will ever come (or so late that nobody waits): forget the call.
                 self.finish(n, None);

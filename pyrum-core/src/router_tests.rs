@@ -10,6 +10,13 @@ use crate::entry::Entry;
 const PREFIX: &str = "pyT0c0n";
 const NONCE: &str = "k0123456789abcdef";
 
+impl Router {
+    /// The lines to send (the wakers are dropped: the tests poll with no-op wakers).
+    fn take_lines(&mut self) -> Vec<String> {
+        self.take_output().0
+    }
+}
+
 fn router() -> Router {
     Router::new(PREFIX.into(), NONCE.into(), 16)
 }
@@ -350,4 +357,37 @@ fn streams_read_every_entry_and_lag_alone() {
     assert!(r.poll_entry(n, &mut cursor, None, &mut ended, &cx()).is_pending());
     log(&mut r, n, r#""__freed":"true""#);
     assert!(matches!(r.poll_entry(n, &mut cursor, None, &mut ended, &cx()), Poll::Ready(None)));
+}
+
+/// A counting waker: how often it was woken, and which one it is (`will_wake` compares the data
+/// pointer).
+struct Count(std::sync::atomic::AtomicUsize);
+
+impl std::task::Wake for Count {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_plain_call_stays_small_and_every_waiter_is_woken_once() {
+    // 100k calls in flight each hold one record: the rare parts live behind one pointer.
+    assert!(std::mem::size_of::<Rec>() <= 104, "Rec is {} bytes", std::mem::size_of::<Rec>());
+    let mut r = router();
+    let n = open(&mut r, false);
+    let (a, b) = (Arc::new(Count(0.into())), Arc::new(Count(0.into())));
+    let (wa, wb) = (Waker::from(a.clone()), Waker::from(b.clone()));
+    // The same waiter twice is kept once, without the rare parts; a second waiter joins it.
+    for w in [&wa, &wa] {
+        assert!(r.poll_finished(n, &Context::from_waker(w)).is_pending());
+    }
+    assert!(r.calls[&n].rare.is_none(), "one waiter allocates no rare parts");
+    for w in [&wb, &wb, &wa] {
+        assert!(r.poll_finished(n, &Context::from_waker(w)).is_pending());
+    }
+    log(&mut r, n, r#""__freed":"true""#);
+    r.take_output().1.into_iter().for_each(Waker::wake);
+    let woken = |c: &Arc<Count>| c.0.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!((woken(&a), woken(&b)), (1, 1));
+    assert!(r.poll_finished(n, &cx()).is_ready());
 }

@@ -161,11 +161,9 @@ impl Rumor {
     /// As [`Rumor::statement`].
     pub async fn grab(&self, name: &str) -> Result<Value> {
         let out = self.conn.statement(vec!["grab".into(), name.into()]).await?;
-        serde_json::from_str(out.stdout.trim()).map_err(|e| {
-            Error::Protocol(format!(
-                "`grab {name}` printed {:?}, which is not JSON ({e})",
-                out.stdout
-            ))
+        let printed = out.stdout.trim();
+        serde_json::from_str(printed).map_err(|e| {
+            Error::Protocol(format!("`grab {name}` printed {printed:?}, which is not JSON ({e})"))
         })
     }
 

@@ -230,13 +230,13 @@ impl StderrTail {
             out.push_str("; ");
             out.push_str(p);
         }
-        let text: Vec<u8> = t.bytes.iter().copied().collect();
-        let text = String::from_utf8_lossy(&text);
+        let text = String::from_utf8_lossy(t.bytes.iter().copied().collect::<Vec<u8>>().as_slice())
+            .into_owned();
         let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
         if !lines.is_empty() {
-            let last: Vec<&str> = lines.iter().rev().take(5).rev().copied().collect();
             out.push_str("; last stderr: ");
-            out.push_str(&crate::quote::shorten_to(&last.join(" | "), 2000));
+            let last = lines[lines.len().saturating_sub(5)..].join(" | ");
+            out.push_str(&crate::quote::shorten_to(&last, 2000));
         }
         out
     }
@@ -310,18 +310,12 @@ pub(crate) fn spawn_bare(bin: &Path, max_line: usize) -> Result<(Wire, StderrTai
     let wire = wire.on_close(move || {
         Box::pin(async move {
             let mut status_rx = status_rx;
-            let status = tokio::time::timeout(Duration::from_secs(2), async {
-                loop {
-                    if let Some(s) = status_rx.borrow().clone() {
-                        return s;
-                    }
-                    if status_rx.changed().await.is_err() {
-                        return "unknown status".to_string();
-                    }
-                }
-            })
-            .await
-            .unwrap_or_else(|_| "still running (stdout closed)".to_string());
+            let exited = status_rx.wait_for(Option::is_some);
+            let status = match tokio::time::timeout(Duration::from_secs(2), exited).await {
+                Ok(Ok(status)) => status.clone().unwrap_or_default(),
+                Ok(Err(_)) => "unknown status".to_string(),
+                Err(_) => "still running (stdout closed)".to_string(),
+            };
             let _ = tokio::time::timeout(Duration::from_millis(500), stderr_task).await;
             format!("rumor exited ({status}){}", describe_tail.describe())
         })
@@ -357,14 +351,11 @@ pub(crate) async fn connect_tcp(addr: &str, config: &Config) -> Result<Wire> {
 /// Connects to `rumor serve --ipc PATH`.
 #[cfg(unix)]
 pub(crate) async fn connect_unix(path: &Path, config: &Config) -> Result<Wire> {
+    let p = path.display();
     let connect = async {
         tokio::net::UnixStream::connect(path).await.map_err(|e| {
             Error::io(
-                format!(
-                    "connecting to unix socket {} (is `rumor serve --ipc {}` running?)",
-                    path.display(),
-                    path.display()
-                ),
+                format!("connecting to unix socket {p} (is `rumor serve --ipc {p}` running?)"),
                 e,
             )
         })

@@ -44,9 +44,7 @@ use crate::call::{Call, Entries, Values};
 use crate::conn::Room;
 use crate::error::Result;
 use crate::rumor::Actor;
-use crate::types::Command;
-use crate::types::FromField;
-use crate::types::Output;
+use crate::types::{Command, FromField, Output};
 
 /// A typed value read from what a call logged (a generated result or step struct).
 pub trait FromOutput: Sized {
