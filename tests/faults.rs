@@ -83,9 +83,13 @@ async fn pending_work(rumor: &Rumor, actor_name: &str) -> Pending {
     tasks.push(tokio::spawn(async move {
         ("finished", notify.finished().await, Instant::now())
     }));
-    // Let every waiter (and the `next` line) get going.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(tasks.iter().all(|t| !t.is_finished()), "nothing ends early");
+    // Every waiter (and the `next` line) gets going, and none ends early.
+    let early = tokio::time::timeout(
+        Duration::from_millis(200),
+        futures_util::future::select_all(tasks.iter_mut()),
+    )
+    .await;
+    assert!(early.is_err(), "nothing ends early: {early:?}");
     Pending {
         tasks,
         calls: PENDING + 1,

@@ -146,10 +146,10 @@ async fn long_running_call_cancelled(kind: Kind, test: &str) {
     within("notify setup", call.setup())
         .await
         .expect("host notify all sets up");
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let early = tokio::time::timeout(Duration::from_millis(200), call.finished()).await;
     assert!(
-        !call.is_finished(),
-        "host notify stays open until cancelled"
+        early.is_err(),
+        "host notify stays open until cancelled: {early:?}"
     );
     within("cancel", call.cancel())
         .await
@@ -208,12 +208,13 @@ async fn rumor_killed_fails_pending_calls(kind: Kind, test: &str) {
             (what, result, Instant::now())
         }));
     }
-    // Let every waiter (and the `next` line) get going before the kill.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(
-        tasks.iter().all(|t| !t.is_finished()),
-        "nothing ends before the kill"
-    );
+    // Every waiter (and the `next` line) gets going, and none ends before the kill.
+    let early = tokio::time::timeout(
+        Duration::from_millis(300),
+        futures_util::future::select_all(tasks.iter_mut()),
+    )
+    .await;
+    assert!(early.is_err(), "nothing ends before the kill: {early:?}");
 
     let killed_at = conn.kill_rumor().await;
     let mut slowest = Duration::ZERO;

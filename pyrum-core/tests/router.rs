@@ -6,6 +6,7 @@
 use std::io;
 use std::time::{Duration, Instant};
 
+use futures_util::future::select_all;
 use futures_util::{sink, stream};
 use pyrum_core::{Call, Command, Error, Level, Rumor, RumorBuilder, Wire};
 use serde_json::{json, Value};
@@ -402,7 +403,7 @@ async fn step_completes_next_with_the_fields_logged_before_it() {
     within("setup", c.setup()).await.unwrap();
 
     for chunk in 0..2 {
-        let stepping = tokio::spawn({
+        let mut stepping = tokio::spawn({
             let c = c.clone();
             async move { c.step(None).await }
         });
@@ -411,11 +412,9 @@ async fn step_completes_next_with_the_fields_logged_before_it() {
         if chunk == 0 {
             fake.log(&s, json!({"only_first": true}));
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        assert!(!stepping.is_finished(), "next waits for __step");
+        still_pending("next before __step", &mut stepping).await;
         fake.step(&s);
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        assert!(!stepping.is_finished(), "next waits for its own end (the echo)");
+        still_pending("next before its own end (the echo)", &mut stepping).await;
         fake.step_done(&s, 0);
         let out = within("step", stepping).await.unwrap().unwrap();
         assert_eq!(out.fields["chunk_index"], chunk);
@@ -469,14 +468,13 @@ async fn freed_completes_cancel() {
     assert!(command_message(&err).contains("stop failed"));
     assert!(!c.is_finished());
 
-    let cancelling = tokio::spawn({
+    let mut cancelling = tokio::spawn({
         let c = c.clone();
         async move { c.cancel().await }
     });
     assert_eq!(fake.control().await, [format!("_{}", s.id), "cancel".into()]);
     fake.log(&s, json!({"event": "listen_close"}));
-    tokio::time::sleep(Duration::from_millis(20)).await;
-    assert!(!cancelling.is_finished(), "cancel waits for __freed");
+    still_pending("cancel before __freed", &mut cancelling).await;
     assert!(!c.is_finished());
     fake.freed(&s);
     within("cancel", cancelling).await.unwrap().unwrap();
@@ -553,8 +551,7 @@ async fn end_of_stream_fails_everything_pending_at_once() {
         async move { (long.finished().await, Instant::now()) }
     }));
     fake.control().await; // the `next`
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    assert!(tasks.iter().all(|t| !t.is_finished()));
+    still_pending("every waiter before the hang-up", select_all(tasks.iter_mut())).await;
 
     let hung_up = Instant::now();
     fake.hang_up();
@@ -697,7 +694,7 @@ async fn a_step_that_ran_and_failed_keeps_its_output_and_message() {
         async move { c.step(None).await }
     });
     fake.control().await;
-    let second = tokio::spawn({
+    let mut second = tokio::spawn({
         let c = c.clone();
         async move { c.step(None).await }
     });
@@ -714,8 +711,7 @@ async fn a_step_that_ran_and_failed_keeps_its_output_and_message() {
     let out = within("first step", first).await.unwrap().unwrap();
     assert_eq!(out.fields["result_code"], 2);
     assert_eq!(out.error.as_deref(), Some("exit status 1: step failed: got 2 reqresp result code"));
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    assert!(!second.is_finished(), "the first step's error went to the second next");
+    still_pending("the second next (the first step's error is not its)", &mut second).await;
     // A step that never ran (the wait timed out) fails its own `next`.
     fake.failed(
         vec![format!("_{}", s.id), "next".into()],
