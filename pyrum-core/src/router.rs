@@ -429,7 +429,8 @@ impl Router {
                 _ => Ok(()),
             });
         }
-        if let Some(e) = rec.rare.as_mut().and_then(|r| r.cancel_error.take()).filter(|_| cancel) {
+        // Every cancel waiter gets the refusal (a new cancel clears it); other waiters wait on.
+        if let Some(e) = rec.rare.as_ref().filter(|_| cancel).and_then(|r| r.cancel_error.clone()) {
             return Poll::Ready(Err(e));
         }
         rec.wait_marker(cx);

@@ -76,9 +76,16 @@ fn nothing_to_cancel_after_freed_is_success_and_other_failures_reach_the_waiter(
             .to_string()
     };
     r.route(entry(&failed("exit status 1: stop hook failed")));
-    match r.poll_cancel(n, &cx()) {
-        Poll::Ready(Err(Error::Command { message, .. })) => assert!(message.contains("stop hook")),
-        other => panic!("{other:?}"),
+    // A `finished()` waiter woken by the refusal, polled first, neither ends nor takes it: every
+    // cancel waiter gets it.
+    assert!(r.poll_finished(n, &cx()).is_pending());
+    for _ in 0..2 {
+        match r.poll_cancel(n, &cx()) {
+            Poll::Ready(Err(Error::Command { message, .. })) => {
+                assert!(message.contains("stop hook"))
+            }
+            other => panic!("{other:?}"),
+        }
     }
     // A retry sends again; Rumor then frees the call before saying "nothing to cancel".
     r.request_cancel(n);
