@@ -6,7 +6,9 @@
 //! Lines the router releases (a held cancel, a queued `next`) and cancels from `Drop` go to the
 //! outbox without waiting for room, so they are never lost. A call's line takes one of
 //! `send_queue` permits until it is written: when Rumor is not reading, calls wait for a permit,
-//! first come first served (a semaphore, so a million waiting calls cost no scans).
+//! first come first served (a semaphore, so a million waiting calls cost no scans). A queue that
+//! stays full with nothing written for a whole setup limit ends the connection, so those waits
+//! are bounded too.
 //!
 //! Reading: one task parses each line outside the lock, routes it, sends what the router
 //! released, wakes the waiters, and publishes the rest as session events. A thread fails setups
@@ -55,6 +57,9 @@ pub struct Config {
     pub session_buffer: usize,
     /// Limit for a call's setup; `None` waits forever. A thread of the connection checks every
     /// eighth of the limit (between 5 ms and 1 s), so a setup fails at most that much after it.
+    /// The same thread bounds the wait for room in the send queue: when the queue is full and
+    /// Rumor has read none of it for a whole limit, the connection ends
+    /// ([`Error::Disconnected`], "Rumor read none of its input"), and every wait with it.
     pub setup_timeout: Option<Duration>,
     /// Limit for a statement.
     pub statement_timeout: Duration,
@@ -107,6 +112,8 @@ const BUSY: usize = 4;
 struct Outbox {
     sink: LineSink,
     queue: VecDeque<(String, bool)>,
+    /// When a call's line last went to the sink (or the connection started).
+    written: Instant,
 }
 
 /// A place in the send queue, waited for: what a call future keeps while Rumor is not reading.
@@ -166,7 +173,7 @@ impl Conn {
             router: Mutex::new(Router::new(prefix.clone(), nonce, config.call_buffer)),
             prefix,
             config,
-            outbox: Mutex::new(Outbox { sink, queue: VecDeque::new() }),
+            outbox: Mutex::new(Outbox { sink, queue: VecDeque::new(), written: Instant::now() }),
             write: Arc::new(Notify::new()),
             wake_reader: Arc::new(Notify::new()),
             write_failed: OnceLock::new(),
@@ -304,25 +311,19 @@ impl Conn {
         let display = words.join(" ");
         self.room().await?;
         let n = self.with_router(|r| r.open_statement(words))?;
-        struct Wait<'a>(&'a Conn, u64, bool);
-        impl Drop for Wait<'_> {
+        // Dropped or timed out, the statement's answer (still to come) is thrown away; after the
+        // answer, this finds nothing left to throw away.
+        struct Abandon<'a>(&'a Conn, u64);
+        impl Drop for Abandon<'_> {
             fn drop(&mut self) {
-                if !self.2 {
-                    let n = self.1;
-                    self.0.with_router(|r| r.abandon_statement(n));
-                }
+                let n = self.1;
+                self.0.with_router(|r| r.abandon_statement(n));
             }
         }
-        let mut wait = Wait(self, n, false);
+        let _abandon = Abandon(self, n);
         let limit = self.config.statement_timeout;
-        let result = tokio::time::timeout(
-            limit,
-            std::future::poll_fn(|cx| self.with_router(|r| r.poll_statement(n, cx))),
-        )
-        .await;
-        wait.2 = result.is_ok();
-        drop(wait);
-        result.unwrap_or_else(|_| {
+        let poll = std::future::poll_fn(|cx| self.with_router(|r| r.poll_statement(n, cx)));
+        tokio::time::timeout(limit, poll).await.unwrap_or_else(|_| {
             Err(Error::Timeout { what: format!("statement `{display}`"), after: limit })
         })
     }
@@ -393,6 +394,7 @@ fn drain(out: &mut Outbox, permits: &Semaphore, cx: &Context<'_>) -> Poll<std::i
     })();
     if freed > 0 {
         permits.add_permits(freed);
+        out.written = Instant::now();
     }
     result
 }
@@ -437,6 +439,14 @@ fn watch_deadlines(conn: Weak<Conn>, limit: Duration) {
         match conn.upgrade() {
             Some(conn) if conn.closed.get().is_none() => {
                 conn.with_router(|r| r.sweep(Instant::now(), Some(limit)));
+                // The send queue is full and Rumor read none of it for a whole setup limit:
+                // the connection is stuck, and ending it ends the waits for room too.
+                let stuck = conn.lock_outbox().written.elapsed() > limit;
+                if stuck && conn.permits.available_permits() == 0 {
+                    let why =
+                        format!("Rumor read none of its input for {limit:?}, send queue full");
+                    conn.close(Error::disconnected(format!("{}: {why}", conn.name)));
+                }
             }
             _ => return,
         }

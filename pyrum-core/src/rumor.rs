@@ -340,7 +340,9 @@ impl RumorBuilder {
         /// Session events kept for slow subscribers.
         session_buffer: usize;
         /// Limit for each call's setup; `None` waits forever. Checked every eighth of the limit
-        /// (between 5 ms and 1 s): a setup fails at most that much after its limit.
+        /// (between 5 ms and 1 s): a setup fails at most that much after its limit. A send queue
+        /// that stays full with nothing written for a whole limit (Rumor reads no input) ends
+        /// the connection, which bounds the calls waiting for room in it.
         setup_timeout: Option<Duration>;
         /// Limit for each statement (`grab`, `calls`, `kill`, `include`, ...).
         statement_timeout: Duration;

@@ -762,3 +762,41 @@ async fn open_calls_list_what_rumor_has_not_freed_and_detached_calls_run_on() {
     assert_eq!(open[0].id, d.id);
     still_pending("the fake's input", fake.from_client.recv()).await;
 }
+
+/// A Rumor that reads none of its input: once the send queue is full and a whole setup limit
+/// passed without a line written, the connection ends, so a call waiting for room in the queue
+/// ends too (with the cause) instead of waiting for ever.
+#[tokio::test]
+async fn a_rumor_that_reads_nothing_ends_the_waits_for_room() {
+    // The first line goes into the sink, which then never takes another.
+    let sink = sink::unfold((), |(), _line: String| async {
+        std::future::pending::<()>().await;
+        Ok::<_, io::Error>(())
+    });
+    let limit = Duration::from_millis(300);
+    let rumor = RumorBuilder::default()
+        .send_queue(1)
+        .setup_timeout(Some(limit))
+        .connect(Wire::new("stuck", sink, stream::pending()));
+    let alice = rumor.actor("alice").unwrap();
+    let first = within("the first call", alice.call(Command::new(["host", "view"]))).await.unwrap();
+    let second =
+        within("the second call", alice.call(Command::new(["host", "view"]))).await.unwrap();
+    let started = Instant::now();
+    let third = tokio::spawn({
+        let alice = alice.clone();
+        async move { alice.call(Command::new(["host", "view"])).await.map(drop) }
+    });
+    still_pending("a call with no room in the queue", alice.call(Command::new(["host", "view"])))
+        .await;
+    let err = within("the call waiting for room", third).await.unwrap().unwrap_err();
+    assert!(err.is_disconnected(), "{err:?}");
+    assert!(err.to_string().contains("Rumor read none of its input"), "{err}");
+    assert!(started.elapsed() >= limit - Duration::from_millis(100), "{:?}", started.elapsed());
+    // The calls already queued end with it (or with their own setup limit before it).
+    for call in [first, second] {
+        let err = within("a queued call's setup", call.setup()).await.unwrap_err();
+        assert!(err.is_disconnected() || matches!(err, Error::Timeout { .. }), "{err:?}");
+    }
+    assert!(rumor.disconnect_reason().is_some());
+}
