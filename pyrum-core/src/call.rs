@@ -341,10 +341,10 @@ impl Entries {
             return Poll::Ready(None);
         };
         let polled = Pin::new(&mut *self).poll_next(cx);
-        polled.map(|item| {
-            let value = |e: Arc<Entry>| e.fields.get(&key).cloned().unwrap_or(Value::Null);
-            item.map(|r| r.and_then(|e| read_field(self.call.actor_name(), &key, &value(e))))
-        })
+        let read = |e: Arc<Entry>| {
+            read_field(self.call.actor_name(), &key, e.fields.get(&key).unwrap_or(&Value::Null))
+        };
+        polled.map(|item| item.map(|r| r.and_then(read)))
     }
 
     /// This stream as typed values of its key.

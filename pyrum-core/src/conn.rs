@@ -441,8 +441,8 @@ fn watch_deadlines(conn: Weak<Conn>, limit: Duration) {
                 conn.with_router(|r| r.sweep(Instant::now(), Some(limit)));
                 // The send queue is full and Rumor read none of it for a whole setup limit:
                 // the connection is stuck, and ending it ends the waits for room too.
-                let stuck = conn.lock_outbox().written.elapsed() > limit;
-                if stuck && conn.permits.available_permits() == 0 {
+                let full = conn.permits.available_permits() == 0;
+                if full && conn.lock_outbox().written.elapsed() > limit {
                     let why =
                         format!("Rumor read none of its input for {limit:?}, send queue full");
                     conn.close(Error::disconnected(format!("{}: {why}", conn.name)));

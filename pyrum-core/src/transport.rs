@@ -224,14 +224,13 @@ impl StderrTail {
 
     /// `; <panic line>; last stderr: a | b | c` (the last five lines), or nothing.
     pub(crate) fn describe(&self) -> String {
-        let t = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut t = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let mut out = String::new();
         if let Some(p) = &t.panic {
             out.push_str("; ");
             out.push_str(p);
         }
-        let text = String::from_utf8_lossy(t.bytes.iter().copied().collect::<Vec<u8>>().as_slice())
-            .into_owned();
+        let text = String::from_utf8_lossy(t.bytes.make_contiguous());
         let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
         if !lines.is_empty() {
             out.push_str("; last stderr: ");
