@@ -172,7 +172,7 @@ impl Entry {
         let (call_id, _) = plain_value(rest.strip_prefix(r#"","call_id":""#)?)?;
         // No marker key anywhere (`"__` also matches an escaped quote in a value: then the
         // general way), and well-formed: a broken line is reported as such, not logged.
-        let valid = || serde_json::from_str::<serde::de::IgnoredAny>(line).is_ok();
+        let valid = || serde_json::from_str::<Skip>(line).is_ok();
         (MARKER_KEY.find(bytes).is_none() && valid()).then_some(Shape::Plain { call_id })
     }
 
@@ -230,10 +230,10 @@ impl Logged {
 }
 
 /// A value of a marker line or a plain line's prefix: runs to the next `"`; a `\` in it means
-/// an escape: the general way then.
+/// an escape, and a control byte is not JSON: the general way then.
 fn plain_value(s: &str) -> Option<(&str, &str)> {
     let i = memchr::memchr(b'"', s.as_bytes())?;
-    (!s[..i].contains('\\')).then(|| (&s[..i], &s[i..]))
+    (!s.as_bytes()[..i].iter().any(|&b| b == b'\\' || b < 0x20)).then(|| (&s[..i], &s[i..]))
 }
 
 /// `(marker, msg, actor, call_id)` of a `__success` / `__freed` line in the exact form Rumor
@@ -417,21 +417,70 @@ impl<'de> serde::Deserialize<'de> for LevelValue {
                 self,
                 mut seq: A,
             ) -> std::result::Result<LevelValue, A::Error> {
-                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                while seq.next_element::<Skip>()?.is_some() {}
                 Ok(LevelValue(Level::Unknown))
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> std::result::Result<LevelValue, A::Error> {
-                while map
-                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
-                    .is_some()
-                {}
+                while map.next_entry::<Skip, Skip>()?.is_some() {}
                 Ok(LevelValue(Level::Unknown))
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+/// One JSON value read and dropped without allocating, as strictly as reading it into a
+/// [`Value`] would be: a number out of `f64`'s range (`1e400`) or a lone surrogate (`"\ud800"`)
+/// fails here too, where serde's `IgnoredAny` lets them through. So [`Entry::shape`] and
+/// [`Entry::parse`] accept exactly the lines that read as a `serde_json` object, wherever in the
+/// line such a value sits.
+struct Skip;
+
+impl<'de> serde::Deserialize<'de> for Skip {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_any(Skip)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Skip {
+    type Value = Skip;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> std::result::Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_i64<E>(self, _: i64) -> std::result::Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_u64<E>(self, _: u64) -> std::result::Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_f64<E>(self, _: f64) -> std::result::Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_str<E>(self, _: &str) -> std::result::Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_unit<E>(self) -> std::result::Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<Skip, A::Error> {
+        while seq.next_element::<Skip>()?.is_some() {}
+        Ok(Skip)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Skip, A::Error> {
+        while map.next_entry::<Skip, Skip>()?.is_some() {}
+        Ok(Skip)
     }
 }
 
@@ -463,7 +512,7 @@ impl<'de> serde::de::Visitor<'de> for RawVisitor {
         while let Some(key) = map.next_key::<Key>()? {
             let slot = match key {
                 Key::Time => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
+                    map.next_value::<Skip>()?;
                     continue;
                 }
                 Key::Level => {
@@ -622,5 +671,33 @@ mod tests {
         assert!(matches!(Entry::parse("[1]"), Err(Error::Protocol(_))));
         assert!(matches!(Entry::parse("{"), Err(Error::Protocol(_))));
         assert!(matches!(Entry::parse(""), Err(Error::Protocol(_))));
+    }
+
+    #[test]
+    fn values_the_parser_skips_are_as_strict_as_the_values_it_keeps() {
+        // Found by the fuzz test: `IgnoredAny` let `1e400` through in a skipped value (the level
+        // or the time) and in the shape check, while the same number in a field failed.
+        for bad in [r#"1e400"#, r#""\ud800""#, r#"[-1e999]"#, r#"{"k":1e400}"#] {
+            for line in [
+                format!(r#"{{"actor":"a","call_id":"c","level":"info","msg":"m","x":{bad}}}"#),
+                format!(r#"{{"actor":"a","call_id":"c","level":{bad},"msg":"m"}}"#),
+                format!(r#"{{"actor":"a","call_id":"c","level":"info","msg":"m","time":{bad}}}"#),
+            ] {
+                assert!(serde_json::from_str::<Value>(&line).is_err(), "{line}");
+                assert!(
+                    matches!(Entry::parse(&line), Err(Error::Protocol(_))),
+                    "{line}"
+                );
+                assert_eq!(Entry::shape(&line), None, "{line}");
+            }
+        }
+        // Nor does the fast path take a raw control byte, which JSON does not allow in a string.
+        let ctrl = "{\"__freed\":\"true\",\"actor\":\"a\u{1}\",\"call_id\":\"c1\",\"level\":\"trace\",\"msg\":\"freed call resources\",\"time\":\"t\"}";
+        assert!(serde_json::from_str::<Value>(ctrl).is_err());
+        assert_eq!(Entry::shape(ctrl), None);
+        assert!(Entry::parse(ctrl).is_err());
+        let fine = r#"{"actor":"a","call_id":"c","level":[1e300,"\ud83d\ude00"],"msg":"m","time":{"t":-0.5}}"#;
+        assert_eq!(Entry::parse(fine).unwrap().level, Level::Unknown);
+        assert_eq!(Entry::shape(fine), Some(Shape::Plain { call_id: "c" }));
     }
 }
