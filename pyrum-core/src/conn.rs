@@ -27,7 +27,7 @@ use tokio::sync::{broadcast, Notify, Semaphore};
 
 use crate::entry::{Entry, Level, Logged, Shape};
 use crate::error::{Error, Result};
-use crate::router::{Routed, Router, StatementOut};
+use crate::router::{call_number, Routed, Router, StatementOut};
 use crate::transport::{LineSink, Wire};
 
 /// Settings of a connection; set them with [`RumorBuilder`](crate::RumorBuilder).
@@ -515,7 +515,7 @@ impl Conn {
     fn route_lines(&self, lines: Vec<String>) -> bool {
         // The lines of our calls in Rumor's usual form are routed unparsed (their entries are
         // parsed when read); the others are parsed here, outside the lock.
-        let ours = |id: &str| id.strip_prefix(self.prefix.as_str())?.parse::<u64>().ok();
+        let ours = |id: &str| call_number(&self.prefix, id);
         let entries: Vec<std::result::Result<Result<Entry>, _>> = lines
             .into_iter()
             .filter_map(|line| {

@@ -243,6 +243,13 @@ fn register(list: &mut Vec<Waker>, cx: &Context<'_>) {
     }
 }
 
+/// The number in one of our call ids, `<prefix><n>`, only as we write it (digits, no sign, no
+/// leading zero): `+5` and `05` are no call of ours, though `u64::from_str` reads them as 5.
+pub(crate) fn call_number(prefix: &str, id: &str) -> Option<u64> {
+    let n = id.strip_prefix(prefix)?;
+    (n == "0" || !n.starts_with(['0', '+'])).then(|| n.parse().ok()).flatten()
+}
+
 impl Router {
     pub(crate) fn new(prefix: String, nonce: String, capacity: usize) -> Router {
         let capacity = capacity.max(1);
@@ -262,10 +269,6 @@ impl Router {
     /// Lines that became ready to send, in order, and wakers to wake (after releasing the lock).
     pub(crate) fn take_output(&mut self) -> (Vec<String>, Vec<Waker>) {
         (std::mem::take(&mut self.out), std::mem::take(&mut self.wake))
-    }
-
-    fn our_number(&self, id: &str) -> Option<u64> {
-        id.strip_prefix(&self.prefix)?.parse().ok()
     }
 
     // ---- calls ------------------------------------------------------------------------------
@@ -318,7 +321,7 @@ impl Router {
 
     /// A new handle of call `id`, if it is ours and not finished: its number and actor.
     pub(crate) fn adopt_open(&mut self, id: &str) -> Option<(u64, String)> {
-        let n = self.our_number(id)?;
+        let n = call_number(&self.prefix, id)?;
         let rec = self.calls.get_mut(&n).filter(|r| !r.has(flag::FINISHED))?;
         rec.handles += 1;
         let actor = rec.display.split(':').next().unwrap_or_default().to_string();
@@ -684,7 +687,7 @@ impl Router {
     /// Routes one entry from Rumor.
     pub(crate) fn route(&mut self, entry: Entry) -> Routed {
         if let Some(id) = entry.call_id.as_deref() {
-            if let Some(n) = self.our_number(id) {
+            if let Some(n) = call_number(&self.prefix, id) {
                 let marker = entry.marker.clone();
                 self.on_call_logged(n, marker, Logged::Entry(Arc::new(entry)));
                 return Routed::Taken;
@@ -815,7 +818,7 @@ impl Router {
     fn failed_call(&self, entry: &Entry) -> Option<u64> {
         let args = entry.fields.get("args")?.as_array()?;
         let id = args.first()?.as_str()?.strip_prefix('_')?;
-        let n = self.our_number(id)?;
+        let n = call_number(&self.prefix, id)?;
         self.calls.contains_key(&n).then_some(n)
     }
 

@@ -398,3 +398,33 @@ fn a_plain_call_stays_small_and_every_waiter_is_woken_once() {
     assert_eq!((woken(&a), woken(&b)), (1, 1));
     assert!(r.poll_finished(n, &cx()).is_ready());
 }
+
+#[test]
+fn only_our_own_spelling_of_a_call_number_names_the_call() {
+    let mut r = router();
+    let n = open(&mut r, false);
+    let m = open(&mut r, false);
+    assert_eq!(call_number(PREFIX, &format!("{PREFIX}{m}")), Some(m));
+    assert_eq!(call_number(PREFIX, &format!("{PREFIX}0")), Some(0));
+    for id in [
+        format!("{PREFIX}0{m}"),
+        format!("{PREFIX}+{m}"),
+        format!("{PREFIX}-{m}"),
+        format!("{PREFIX}{m} "),
+        format!("{PREFIX}00"),
+        format!("{PREFIX}0{n}"),
+        PREFIX.to_string(),
+        format!("x{PREFIX}{m}"),
+    ] {
+        assert_eq!(call_number(PREFIX, &id), None, "{id}");
+        // Another client's call (dropped), not ours: our calls are still in setup.
+        let line = format!(
+            r#"{{"__success":"true","call_id":"{id}","actor":"a","level":"trace","msg":"x"}}"#
+        );
+        r.route(entry(&line));
+        assert!(r.poll_setup(n, &cx()).is_pending(), "{id} reached call {n}");
+        assert!(r.poll_setup(m, &cx()).is_pending(), "{id} reached call {m}");
+    }
+    assert!(log(&mut r, m, r#""__success":"true""#));
+    assert!(r.poll_setup(m, &cx()).is_ready());
+}
