@@ -515,7 +515,6 @@ impl Conn {
     fn route_lines(&self, lines: Vec<String>) -> bool {
         // The lines of our calls in Rumor's usual form are routed unparsed (their entries are
         // parsed when read); the others are parsed here, outside the lock.
-        let ours = |id: &str| call_number(&self.prefix, id);
         let entries: Vec<std::result::Result<Result<Entry>, _>> = lines
             .into_iter()
             .filter_map(|line| {
@@ -525,7 +524,7 @@ impl Conn {
                     Some(Shape::Plain { call_id }) => (call_id, None),
                     _ => ("", None),
                 };
-                Some(match ours(id) {
+                Some(match call_number(&self.prefix, id) {
                     Some(n) => Err((n, marker, line)),
                     None => Ok(Entry::parse(&line)),
                 })

@@ -172,7 +172,12 @@ impl Entry {
         let (call_id, _) = plain_value(rest.strip_prefix(r#"","call_id":""#)?)?;
         // No marker key anywhere (`"__` also matches an escaped quote in a value: then the
         // general way), and well-formed: a broken line is reported as such, not logged.
-        let valid = || serde_json::from_str::<Skip>(line).is_ok();
+        let valid = || {
+            let mut de = serde_json::Deserializer::from_str(line);
+            serde::de::DeserializeSeed::deserialize(Skip::NONE, &mut de)
+                .and_then(|()| de.end())
+                .is_ok()
+        };
         (MARKER_KEY.find(bytes).is_none() && valid()).then_some(Shape::Plain { call_id })
     }
 
@@ -384,103 +389,76 @@ impl<'de> serde::Deserialize<'de> for Key {
     }
 }
 
-/// The `level` value, read without allocating; anything but a string is `Unknown`.
-struct LevelValue(Level);
+/// One JSON value read without allocating, keeping only what `on_str` makes of a string and
+/// `other` for any other value: `LEVEL` reads the `level` value (anything but a string is
+/// `Unknown`), `NONE` drops a value. As strict as reading it into a [`Value`] would be: a number
+/// out of `f64`'s range (`1e400`) or a lone surrogate (`"\ud800"`) fails here too, where serde's
+/// `IgnoredAny` lets them through. So [`Entry::shape`] and [`Entry::parse`] accept exactly the
+/// lines that read as a `serde_json` object, wherever in the line such a value sits.
+struct Skip<T> {
+    on_str: fn(&str) -> T,
+    other: T,
+}
 
-impl<'de> serde::Deserialize<'de> for LevelValue {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = LevelValue;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a level")
-            }
-            fn visit_str<E: serde::de::Error>(self, s: &str) -> std::result::Result<LevelValue, E> {
-                Ok(LevelValue(Level::parse(s)))
-            }
-            fn visit_bool<E>(self, _: bool) -> std::result::Result<LevelValue, E> {
-                Ok(LevelValue(Level::Unknown))
-            }
-            fn visit_i64<E>(self, _: i64) -> std::result::Result<LevelValue, E> {
-                Ok(LevelValue(Level::Unknown))
-            }
-            fn visit_u64<E>(self, _: u64) -> std::result::Result<LevelValue, E> {
-                Ok(LevelValue(Level::Unknown))
-            }
-            fn visit_f64<E>(self, _: f64) -> std::result::Result<LevelValue, E> {
-                Ok(LevelValue(Level::Unknown))
-            }
-            fn visit_unit<E>(self) -> std::result::Result<LevelValue, E> {
-                Ok(LevelValue(Level::Unknown))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> std::result::Result<LevelValue, A::Error> {
-                while seq.next_element::<Skip>()?.is_some() {}
-                Ok(LevelValue(Level::Unknown))
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> std::result::Result<LevelValue, A::Error> {
-                while map.next_entry::<Skip, Skip>()?.is_some() {}
-                Ok(LevelValue(Level::Unknown))
-            }
-        }
-        d.deserialize_any(V)
+impl Skip<()> {
+    const NONE: Skip<()> = Skip {
+        on_str: |_| (),
+        other: (),
+    };
+}
+
+impl Skip<Level> {
+    const LEVEL: Skip<Level> = Skip {
+        on_str: Level::parse,
+        other: Level::Unknown,
+    };
+}
+
+impl<'de, T> serde::de::DeserializeSeed<'de> for Skip<T> {
+    type Value = T;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<T, D::Error> {
+        d.deserialize_any(self)
     }
 }
 
-/// One JSON value read and dropped without allocating, as strictly as reading it into a
-/// [`Value`] would be: a number out of `f64`'s range (`1e400`) or a lone surrogate (`"\ud800"`)
-/// fails here too, where serde's `IgnoredAny` lets them through. So [`Entry::shape`] and
-/// [`Entry::parse`] accept exactly the lines that read as a `serde_json` object, wherever in the
-/// line such a value sits.
-struct Skip;
-
-impl<'de> serde::Deserialize<'de> for Skip {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        d.deserialize_any(Skip)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for Skip {
-    type Value = Skip;
+impl<'de, T> serde::de::Visitor<'de> for Skip<T> {
+    type Value = T;
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("a JSON value")
     }
-    fn visit_bool<E>(self, _: bool) -> std::result::Result<Skip, E> {
-        Ok(Skip)
+    fn visit_bool<E>(self, _: bool) -> std::result::Result<T, E> {
+        Ok(self.other)
     }
-    fn visit_i64<E>(self, _: i64) -> std::result::Result<Skip, E> {
-        Ok(Skip)
+    fn visit_i64<E>(self, _: i64) -> std::result::Result<T, E> {
+        Ok(self.other)
     }
-    fn visit_u64<E>(self, _: u64) -> std::result::Result<Skip, E> {
-        Ok(Skip)
+    fn visit_u64<E>(self, _: u64) -> std::result::Result<T, E> {
+        Ok(self.other)
     }
-    fn visit_f64<E>(self, _: f64) -> std::result::Result<Skip, E> {
-        Ok(Skip)
+    fn visit_f64<E>(self, _: f64) -> std::result::Result<T, E> {
+        Ok(self.other)
     }
-    fn visit_str<E>(self, _: &str) -> std::result::Result<Skip, E> {
-        Ok(Skip)
+    fn visit_str<E>(self, s: &str) -> std::result::Result<T, E> {
+        Ok((self.on_str)(s))
     }
-    fn visit_unit<E>(self) -> std::result::Result<Skip, E> {
-        Ok(Skip)
+    fn visit_unit<E>(self) -> std::result::Result<T, E> {
+        Ok(self.other)
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(
         self,
         mut seq: A,
-    ) -> std::result::Result<Skip, A::Error> {
-        while seq.next_element::<Skip>()?.is_some() {}
-        Ok(Skip)
+    ) -> std::result::Result<T, A::Error> {
+        while seq.next_element_seed(Skip::NONE)?.is_some() {}
+        Ok(self.other)
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(
         self,
         mut map: A,
-    ) -> std::result::Result<Skip, A::Error> {
-        while map.next_entry::<Skip, Skip>()?.is_some() {}
-        Ok(Skip)
+    ) -> std::result::Result<T, A::Error> {
+        while map.next_key_seed(Skip::NONE)?.is_some() {
+            map.next_value_seed(Skip::NONE)?;
+        }
+        Ok(self.other)
     }
 }
 
@@ -512,11 +490,11 @@ impl<'de> serde::de::Visitor<'de> for RawVisitor {
         while let Some(key) = map.next_key::<Key>()? {
             let slot = match key {
                 Key::Time => {
-                    map.next_value::<Skip>()?;
+                    map.next_value_seed(Skip::NONE)?;
                     continue;
                 }
                 Key::Level => {
-                    raw.level = map.next_value::<LevelValue>()?.0;
+                    raw.level = map.next_value_seed(Skip::LEVEL)?;
                     continue;
                 }
                 Key::Other(key) => {
